@@ -560,6 +560,22 @@ void EncodeTo(const Value& v, wathiq::Bytes& out) {
   }
 }
 
+void AppendHead(wathiq::Bytes& out, uint8_t major_type, uint64_t argument) {
+  unsigned char buf[9];
+  size_t n = cbor_encode_uint(argument, buf, sizeof buf);
+  buf[0] = static_cast<unsigned char>((buf[0] & 0x1f) | (major_type << 5));
+  out.insert(out.end(), buf, buf + n);
+}
+
+wathiq::Bytes WrapEncodedCbor(ByteView encoded) {
+  wathiq::Bytes out;
+  out.reserve(encoded.size() + 11);
+  AppendHead(out, 6, kTagEncodedCbor);
+  AppendHead(out, 2, encoded.size());
+  out.insert(out.end(), encoded.begin(), encoded.end());
+  return out;
+}
+
 wathiq::Bytes Encode(const Value& v) {
   wathiq::Bytes out;
   EncodeTo(v, out);

@@ -151,6 +151,11 @@ Result<Value> Decode(ByteView data, const DecodeLimits& limits = {});
 wathiq::Bytes Encode(const Value& v);
 void EncodeTo(const Value& v, wathiq::Bytes& out);
 
+// Writes a CBOR head (major type 0..7, shortest argument form).
+void AppendHead(wathiq::Bytes& out, uint8_t major_type, uint64_t argument);
+// The encoding of #6.24(bstr) around already encoded CBOR, with the bytes spliced verbatim.
+wathiq::Bytes WrapEncodedCbor(ByteView encoded);
+
 // Decodes the bytes inside #6.24(bstr) (or a plain bstr when allow_untagged).
 Result<Value> DecodeEmbedded(const Value& tagged_bstr, const DecodeLimits& limits = {},
                              bool allow_untagged = false);

@@ -46,7 +46,32 @@ class TrustAnchors {
   virtual const TrustedSigner* FindByCertificate(ByteView der, SignerRole role) const = 0;
 };
 
+// ---- Implemented by the lead in keys/src/trust_basics.cc (do not implement again elsewhere) ----
+
 // kid = SHA-256(cert_der)[0..8)
 Bytes KidForCertificate(ByteView cert_der);
+
+// The subject public key of a DER certificate, without any validation (for consistency checks such as
+// "this certificate belongs to this signer"). kMalformed when it does not parse.
+Result<PublicKey> PublicKeyOfCertificate(ByteView cert_der);
+
+// Parses a certificate once into a TrustedSigner (key, kid, validity, ready verifier), with the given
+// agency details. No chain validation: callers that have not validated the chain must not trust it.
+Result<TrustedSigner> TrustedSignerFromCertificate(ByteView cert_der, SignerRole role, std::string agency_id,
+                                                   std::vector<std::string> doc_types);
+
+// TrustAnchors over an explicit list of signers (a loaded trust list builds one; so do tests).
+class StaticTrustAnchors final : public TrustAnchors {
+ public:
+  StaticTrustAnchors() = default;
+  explicit StaticTrustAnchors(std::vector<TrustedSigner> signers) : signers_(std::move(signers)) {}
+  void Add(TrustedSigner s) { signers_.push_back(std::move(s)); }
+  const std::vector<TrustedSigner>& signers() const { return signers_; }
+  std::vector<const TrustedSigner*> FindByKid(ByteView kid, SignerRole role) const override;
+  const TrustedSigner* FindByCertificate(ByteView der, SignerRole role) const override;
+
+ private:
+  std::vector<TrustedSigner> signers_;
+};
 
 }  // namespace wathiq::keys

@@ -1,0 +1,121 @@
+#include <algorithm>
+#include <numeric>
+
+#include "wathiq/keys/trust.h"
+#include "wathiq/mdoc/mdoc.h"
+
+namespace wathiq::mdoc {
+namespace {
+
+using cbor::Value;
+
+constexpr size_t kSaltBytes = 16;  // ISO 18013-5 9.1.2.5: at least 16 bytes; more only grows every QR
+
+// Uniform index in [0, n) from the CSPRNG (rejection sampling, no modulo bias).
+uint32_t RandomBelow(uint32_t n) {
+  uint32_t limit = UINT32_MAX - UINT32_MAX % n;
+  while (true) {
+    uint32_t r;
+    RandomBytes(reinterpret_cast<uint8_t*>(&r), sizeof r);
+    if (r < limit) return r % n;
+  }
+}
+
+}  // namespace
+
+Result<Issuer> Issuer::Create(const Signer& signer, Bytes certificate_der) {
+  WQ_ASSIGN(PublicKey cert_key, [&]() -> Result<PublicKey> {
+    // The SubjectPublicKeyInfo is found by the keys component when the trust list loads; here we only need
+    // to confirm the certificate belongs to this signer, so a light parse through core suffices.
+    return keys::PublicKeyOfCertificate(certificate_der);
+  }());
+  WQ_ASSIGN(PublicKey signer_key, signer.public_key());
+  if (!(cert_key == signer_key)) {
+    return Fail(Errc::kInvalidArgument, "the document-signer certificate does not certify this signer's key");
+  }
+  Bytes kid = keys::KidForCertificate(certificate_der);
+  Issuer issuer(signer, std::move(certificate_der), std::move(kid));
+  Value prot = Value::MakeMap();
+  prot.Set(cose::kHdrAlg, Value::Int(static_cast<int64_t>(signer.alg())));
+  prot.Set(cose::kHdrKid, Value::Bytes(issuer.kid_));
+  issuer.protected_header_ = cbor::Encode(prot);
+  return issuer;
+}
+
+Result<Bytes> Issuer::Issue(const IssueRequest& r) const {
+  if (r.doc_type.empty() || r.name_space.empty()) return Fail(Errc::kInvalidArgument, "docType and namespace are required");
+  if (r.elements.empty()) return Fail(Errc::kInvalidArgument, "a credential needs at least one element");
+  if (r.validity.valid_until <= r.validity.valid_from) {
+    return Fail(Errc::kInvalidArgument, "validUntil must be after validFrom");
+  }
+  if (r.elements.size() > 4096) return Fail(Errc::kInvalidArgument, "too many elements");
+  // digestIDs are a random permutation so their order says nothing about the elements.
+  std::vector<uint32_t> ids(r.elements.size());
+  std::iota(ids.begin(), ids.end(), 0u);
+  for (size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[RandomBelow(static_cast<uint32_t>(i))]);
+
+  Value items = Value::MakeArray();
+  Value digests = Value::MakeMap();
+  items.array().reserve(r.elements.size());
+  digests.map().reserve(r.elements.size());
+  Bytes salt(kSaltBytes);
+  Bytes tagged;
+  for (size_t i = 0; i < r.elements.size(); ++i) {
+    const auto& e = r.elements[i];
+    RandomBytes(salt.data(), salt.size());
+    Value item = Value::MakeMap();
+    item.Set("digestID", Value::Uint(ids[i]));
+    item.Set("random", Value::Bytes(salt));
+    item.Set("elementIdentifier", Value::Text(e.id));
+    item.Set("elementValue", e.value);
+    Value wrapped = Value::Tag(cbor::kTagEncodedCbor, Value::Bytes(cbor::Encode(item)));
+    tagged.clear();
+    cbor::EncodeTo(wrapped, tagged);
+    digests.Set(Value::Uint(ids[i]), Value::Bytes(Sha256(tagged)));
+    items.array().push_back(std::move(wrapped));
+  }
+  Value value_digests = Value::MakeMap();
+  value_digests.Set(r.name_space, std::move(digests));
+
+  Value validity = Value::MakeMap();
+  validity.Set("signed", Value::Tag(cbor::kTagTdate, Value::Text(FormatTdate(r.validity.signed_at))));
+  validity.Set("validFrom", Value::Tag(cbor::kTagTdate, Value::Text(FormatTdate(r.validity.valid_from))));
+  validity.Set("validUntil", Value::Tag(cbor::kTagTdate, Value::Text(FormatTdate(r.validity.valid_until))));
+
+  Value device_key_info = Value::MakeMap();
+  device_key_info.Set("deviceKey", cose::CoseKeyFromPublicKey(r.device_key));
+
+  Value mso = Value::MakeMap();
+  mso.Set("version", Value::Text("1.0"));
+  mso.Set("digestAlgorithm", Value::Text("SHA-256"));
+  mso.Set("valueDigests", std::move(value_digests));
+  mso.Set("deviceKeyInfo", std::move(device_key_info));
+  mso.Set("docType", Value::Text(r.doc_type));
+  mso.Set("validityInfo", std::move(validity));
+  if (r.status) {
+    Value list = Value::MakeMap();
+    list.Set("idx", Value::Uint(r.status->idx));
+    list.Set("uri", Value::Text(r.status->uri));
+    Value status = Value::MakeMap();
+    status.Set("status_list", std::move(list));
+    mso.Set("status", std::move(status));
+  }
+  Bytes payload = cbor::Encode(Value::EncodedCbor(mso));
+
+  Bytes tbs = cose::SigStructure(protected_header_, {}, payload);
+  WQ_ASSIGN(Bytes signature, signer_->Sign(tbs));
+
+  Value unprotected = Value::MakeMap();
+  unprotected.Set(cose::kHdrX5Chain, Value::Bytes(certificate_));
+  Value issuer_auth = Value::MakeArray(
+      {Value::Bytes(protected_header_), std::move(unprotected), Value::Bytes(std::move(payload)), Value::Bytes(std::move(signature))});
+
+  Value name_spaces = Value::MakeMap();
+  name_spaces.Set(r.name_space, std::move(items));
+  Value issuer_signed = Value::MakeMap();
+  issuer_signed.Set("nameSpaces", std::move(name_spaces));
+  issuer_signed.Set("issuerAuth", std::move(issuer_auth));
+  return cbor::Encode(issuer_signed);
+}
+
+}  // namespace wathiq::mdoc
