@@ -118,7 +118,8 @@ bool Value::operator==(const Value& o) const {
     case Type::kBytes: return bytes() == o.bytes();
     case Type::kText: return text() == o.text();
     case Type::kArray: return array() == o.array();
-    case Type::kMap: return map() == o.map();
+    case Type::kMap:  // unordered: equal when their deterministic encodings are
+      return map().size() == o.map().size() && Encode(*this) == Encode(o);
     case Type::kTag: return tag() == o.tag() && tagged() == o.tagged();
     case Type::kBool: return boolean() == o.boolean();
     case Type::kNull:
@@ -126,7 +127,8 @@ bool Value::operator==(const Value& o) const {
     case Type::kSimple: return simple_value() == o.simple_value();
     case Type::kFloat: {
       double a = float_value(), b = o.float_value();
-      return std::memcmp(&a, &b, sizeof a) == 0;
+      if (std::isnan(a) && std::isnan(b)) return true;  // deterministic encoding keeps no NaN payloads
+      return std::memcmp(&a, &b, sizeof a) == 0;          // tells 0.0 from -0.0
     }
   }
   return false;

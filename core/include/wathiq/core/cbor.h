@@ -108,6 +108,7 @@ class Value {
   Value& Set(std::string_view key, Value value) { return Set(Text(std::string(key)), std::move(value)); }
   Value& Set(int64_t key, Value value) { return Set(Int(key), std::move(value)); }
 
+  // Structural equality; maps compare as unordered sets of pairs.
   bool operator==(const Value& o) const;
   bool operator!=(const Value& o) const { return !(*this == o); }
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up this machine (scripts/bootstrap.sh), builds everything and runs every test.
+#   scripts/test.sh               g++ build in build/, all tests (the README's test command)
+#   scripts/test.sh --sanitize    clang build with ASan+UBSan and the libFuzzer targets in build-asan/,
+#                                 all tests again under the sanitizers, then a short fuzz smoke run
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+mode=${1:-}
+jobs=$(nproc)
+
+"$root/scripts/bootstrap.sh"
+
+if [ "$mode" = "--sanitize" ]; then
+  build="$root/build-asan"
+  CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DWATHIQ_FUZZ=ON -DWATHIQ_BENCH=OFF
+else
+  build="$root/build"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+cmake --build "$build" -j "$jobs"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd "$build" && ctest -j "$jobs" --output-on-failure --timeout 600)
+
+if [ "$mode" = "--sanitize" ]; then
+  "$root/scripts/fuzz.sh" smoke "$build"
+fi
+echo "test.sh: all tests passed (${mode:-default build})"
