@@ -20,16 +20,6 @@ Result<int64_t> AsnTimeToUnix(const ASN1_TIME* t) {
 
 }  // namespace
 
-bool TrustedSigner::MayIssue(std::string_view doc_type) const {
-  return std::find(doc_types.begin(), doc_types.end(), doc_type) != doc_types.end();
-}
-
-Bytes KidForCertificate(ByteView cert_der) {
-  Bytes h = Sha256(cert_der);
-  h.resize(8);
-  return h;
-}
-
 Result<PublicKey> PublicKeyOfCertificate(ByteView cert_der) {
   const unsigned char* p = cert_der.data();
   std::unique_ptr<X509, X509Del> x(d2i_X509(nullptr, &p, static_cast<long>(cert_der.size())));

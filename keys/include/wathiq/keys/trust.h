@@ -46,10 +46,10 @@ class TrustAnchors {
   virtual const TrustedSigner* FindByCertificate(ByteView der, SignerRole role) const = 0;
 };
 
-// ---- Implemented by the lead in keys/src/trust_basics.cc (do not implement again elsewhere) ----
-
 // kid = SHA-256(cert_der)[0..8)
 Bytes KidForCertificate(ByteView cert_der);
+
+// ---- Implemented by the lead in keys/src/trust_basics.cc (do not implement again elsewhere) ----
 
 // The subject public key of a DER certificate, without any validation (for consistency checks such as
 // "this certificate belongs to this signer"). kMalformed when it does not parse.

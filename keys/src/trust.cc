@@ -1,0 +1,19 @@
+#include "wathiq/keys/trust.h"
+
+#include <algorithm>
+
+namespace wathiq::keys {
+
+bool TrustedSigner::MayIssue(std::string_view doc_type) const {
+  // Only a document signer issues credentials; a status-list signer signs lists, never documents.
+  if (role != SignerRole::kDocumentSigner) return false;
+  return std::find(doc_types.begin(), doc_types.end(), doc_type) != doc_types.end();
+}
+
+Bytes KidForCertificate(ByteView cert_der) {
+  Bytes h = Sha256(cert_der);
+  h.resize(8);
+  return h;
+}
+
+}  // namespace wathiq::keys
