@@ -2,12 +2,24 @@
 
 #include "commands.h"
 
+namespace wathiq::cli {
+void RegisterKeysCommands(CLI::App& app, ExitCode& exit_code);  // keys_cmd.cc
+void RegisterDemoCommand(CLI::App& app, ExitCode& exit_code);  // demo_cmd.cc
+}  // namespace wathiq::cli
+
 int main(int argc, char** argv) {
   CLI::App app{"wathiq: digital identity documents — issue, carry, verify offline, audit"};
   app.require_subcommand(1);
   wathiq::cli::ExitCode exit_code;
   // Component registrations go here, in layer order.
-  (void)exit_code;
-  CLI11_PARSE(app, argc, argv);
+  wathiq::cli::RegisterKeysCommands(app, exit_code);
+  wathiq::cli::RegisterDemoCommand(app, exit_code);
+  // CLI11 reports usage errors by exception with its own exit codes (106, 109 ...); map them to ours.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? wathiq::cli::kExitOk : wathiq::cli::kExitUsage;
+  }
   return exit_code.value;
 }

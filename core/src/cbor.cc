@@ -516,17 +516,32 @@ void EncodeTo(const Value& v, wathiq::Bytes& out) {
       break;
     case Type::kMap: {
       PutHead(out, EncMap, v.map().size());
-      std::vector<std::pair<wathiq::Bytes, const Value*>> entries;
+      // Keys are encoded once into one scratch buffer and sorted by their bytes (RFC 8949 §4.2.1).
+      struct Entry {
+        size_t offset, length;
+        const Value* value;
+      };
+      wathiq::Bytes keys;
+      std::vector<Entry> entries;
       entries.reserve(v.map().size());
-      for (const auto& [k, val] : v.map()) entries.emplace_back(Encode(k), &val);
-      std::sort(entries.begin(), entries.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (size_t i = 1; i < entries.size(); ++i) {
-        if (entries[i].first == entries[i - 1].first) std::abort();  // duplicate key: a programming error
+      for (const auto& [k, val] : v.map()) {
+        size_t start = keys.size();
+        EncodeTo(k, keys);
+        entries.push_back({start, keys.size() - start, &val});
       }
-      for (const auto& [kb, val] : entries) {
-        out.insert(out.end(), kb.begin(), kb.end());
-        EncodeTo(*val, out);
+      auto span_of = [&](const Entry& e) { return ByteView(keys.data() + e.offset, e.length); };
+      std::sort(entries.begin(), entries.end(), [&](const Entry& a, const Entry& b) {
+        ByteView x = span_of(a), y = span_of(b);
+        return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+      });
+      for (size_t i = 0; i < entries.size(); ++i) {
+        ByteView k = span_of(entries[i]);
+        if (i > 0) {
+          ByteView prev = span_of(entries[i - 1]);
+          if (std::equal(prev.begin(), prev.end(), k.begin(), k.end())) std::abort();  // duplicate key: a bug
+        }
+        out.insert(out.end(), k.begin(), k.end());
+        EncodeTo(*entries[i].value, out);
       }
       break;
     }

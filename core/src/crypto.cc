@@ -68,11 +68,22 @@ const char* EcGroupName(Curve c) {
   }
 }
 
+// Digests fetched once: OpenSSL 3 otherwise looks the algorithm up in its provider on every call, which
+// costs as much as hashing a kilobyte.
+const EVP_MD* Fetched(const char* name) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (!md) std::abort();
+  return md;  // kept for the life of the process
+}
+
 const EVP_MD* DigestFor(Alg alg) {
+  static const EVP_MD* sha256 = Fetched("SHA256");
+  static const EVP_MD* sha384 = Fetched("SHA384");
+  static const EVP_MD* sha512 = Fetched("SHA512");
   switch (alg) {
-    case Alg::kES256: return EVP_sha256();
-    case Alg::kES384: return EVP_sha384();
-    case Alg::kES512: return EVP_sha512();
+    case Alg::kES256: return sha256;
+    case Alg::kES384: return sha384;
+    case Alg::kES512: return sha512;
     case Alg::kEdDSA: return nullptr;
   }
   return nullptr;
@@ -494,33 +505,45 @@ Result<Bytes> ExportSoftwareSecretForSealing(const Signer& signer) {
   return Fail(Errc::kInvalidArgument, "signer is not a software key; its secret cannot be exported");
 }
 
+// SHA-2 through OpenSSL with digests fetched once (its assembly uses the CPU's SHA extensions); HMAC from
+// libsodium.
 Bytes Sha256(ByteView data) {
+  // One digest context per thread, reused: creating one per call costs more than hashing 100 bytes.
+  thread_local std::unique_ptr<EVP_MD_CTX, MdCtxDel> ctx(EVP_MD_CTX_new());
   Bytes out(32);
-  EVP_Digest(data.data(), data.size(), out.data(), nullptr, EVP_sha256(), nullptr);
+  unsigned int len = 0;
+  if (!ctx || EVP_DigestInit_ex2(ctx.get(), DigestFor(Alg::kES256), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) {
+    std::abort();  // only on allocation failure
+  }
   return out;
 }
 Bytes Sha384(ByteView data) {
   Bytes out(48);
-  EVP_Digest(data.data(), data.size(), out.data(), nullptr, EVP_sha384(), nullptr);
+  EVP_Digest(data.data(), data.size(), out.data(), nullptr, DigestFor(Alg::kES384), nullptr);
   return out;
 }
 Bytes Sha512(ByteView data) {
   Bytes out(64);
-  EVP_Digest(data.data(), data.size(), out.data(), nullptr, EVP_sha512(), nullptr);
+  EVP_Digest(data.data(), data.size(), out.data(), nullptr, DigestFor(Alg::kES512), nullptr);
   return out;
 }
 
 Bytes HmacSha256(ByteView key, ByteView data) {
-  Bytes out(32);
-  unsigned int len = 32;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(), &len);
+  EnsureSodium();
+  Bytes out(crypto_auth_hmacsha256_BYTES);
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, key.data(), key.size());
+  crypto_auth_hmacsha256_update(&st, data.data(), data.size());
+  crypto_auth_hmacsha256_final(&st, out.data());
+  sodium_memzero(&st, sizeof st);
   return out;
 }
 
 Result<Bytes> HkdfSha256(ByteView ikm, ByteView salt, ByteView info, size_t length) {
   PkeyCtx ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr));
   Bytes out(length);
-  if (!ctx || EVP_PKEY_derive_init(ctx.get()) <= 0 || EVP_PKEY_CTX_set_hkdf_md(ctx.get(), EVP_sha256()) <= 0 ||
+  if (!ctx || EVP_PKEY_derive_init(ctx.get()) <= 0 || EVP_PKEY_CTX_set_hkdf_md(ctx.get(), DigestFor(Alg::kES256)) <= 0 ||
       EVP_PKEY_CTX_set1_hkdf_salt(ctx.get(), salt.data(), static_cast<int>(salt.size())) <= 0 ||
       EVP_PKEY_CTX_set1_hkdf_key(ctx.get(), ikm.data(), static_cast<int>(ikm.size())) <= 0 ||
       EVP_PKEY_CTX_add1_hkdf_info(ctx.get(), info.data(), static_cast<int>(info.size())) <= 0 ||

@@ -92,7 +92,7 @@ Result<std::vector<std::string>> SplitKeyForBackup(const Signer& key, int thresh
   WQ_ASSIGN(SecureBuffer secret, internal::ExportSecretForSealing(key));
   WQ_ASSIGN(PublicKey pub, key.public_key());
   WQ_ASSIGN(std::string key_id, KeyIdForPublicKey(pub));
-  Bytes ident = FromHex(key_id).value();
+  WQ_ASSIGN(Bytes ident, FromHex(key_id));
   ident.resize(16, 0);  // RTSS identifier: the key id, zero padded
   std::vector<Botan::RTSS_Share> shares;
   try {

@@ -139,6 +139,8 @@ struct Pkcs11Module::Impl {
 };
 
 Pkcs11Module::~Pkcs11Module() {
+  // Under the registry lock, so that a concurrent Load of the same path cannot C_Initialize in between.
+  std::lock_guard<std::mutex> lock(GetRegistry().mu);
   if (impl_ && impl_->f && impl_->finalize) impl_->f->C_Finalize(nullptr);
   // The library stays mapped: some modules (SoftHSM2 with OpenSSL 3 among them) crash in their static
   // destructors after dlclose. Mapping costs nothing; a later Load re-initialises it.

@@ -51,6 +51,20 @@ Result<TrustedSigner> TrustedSignerFromCertificate(ByteView cert_der, SignerRole
   return s;
 }
 
+Result<std::string> NoteVerifierKey(std::string_view name, const PublicKey& key) {
+  if (key.curve() != Curve::kEd25519) return Fail(Errc::kInvalidArgument, "a note verifier key is Ed25519");
+  if (name.empty() || name.find_first_of("+ \n") != std::string_view::npos) {
+    return Fail(Errc::kInvalidArgument, "a note key name is non-empty and has no '+', space or newline");
+  }
+  Bytes k{0x01};
+  k.insert(k.end(), key.raw().begin(), key.raw().end());
+  Bytes pre(name.begin(), name.end());
+  pre.push_back('\n');
+  pre.insert(pre.end(), k.begin(), k.end());
+  Bytes h = Sha256(pre);
+  return std::string(name) + "+" + ToHex(ByteView(h.data(), 4)) + "+" + Base64Encode(k);
+}
+
 std::vector<const TrustedSigner*> StaticTrustAnchors::FindByKid(ByteView kid, SignerRole role) const {
   std::vector<const TrustedSigner*> out;
   for (const auto& s : signers_) {

@@ -341,6 +341,11 @@ TrustListResult<std::shared_ptr<const TrustList>> TrustList::Load(ByteView bytes
     return TlFail(TrustListErrc::kRollback, "sequence " + std::to_string(content->sequence) +
                                                 " is older than the one already held (" + std::to_string(policy.min_sequence) + ")");
   }
+  if (content->sequence == policy.min_sequence && policy.held_payload_sha256 &&
+      !ConstantTimeEqual(*policy.held_payload_sha256, Sha256(*msg->payload))) {
+    return TlFail(TrustListErrc::kRollback, "sequence " + std::to_string(content->sequence) +
+                                                " is the one already held, but with different content");
+  }
   if (content->issued_at > policy.now + policy.max_clock_skew) {
     return TlFail(TrustListErrc::kNotYetValid, "issued_at " + std::to_string(content->issued_at) + " is in the future");
   }

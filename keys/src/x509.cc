@@ -100,6 +100,38 @@ bool ExtensionCritical(X509* x, int nid) {
   return idx >= 0 && X509_EXTENSION_get_critical(X509_get_ext(x, idx)) == 1;
 }
 
+// The subject key straight from the SubjectPublicKeyInfo bytes: no second decode through OpenSSL's
+// decoder framework (a third of the parse time otherwise). FromRaw still checks the point is on the curve.
+Result<PublicKey> SubjectPublicKey(X509* x) {
+  ASN1_OBJECT* alg = nullptr;
+  const unsigned char* pk = nullptr;
+  int pk_len = 0;
+  X509_ALGOR* params = nullptr;
+  if (X509_PUBKEY_get0_param(&alg, &pk, &pk_len, &params, X509_get_X509_PUBKEY(x)) != 1 || !pk || pk_len <= 0) {
+    return Fail(Errc::kMalformed, ossl::Error("certificate SubjectPublicKeyInfo"));
+  }
+  ByteView raw(pk, static_cast<size_t>(pk_len));
+  int nid = OBJ_obj2nid(alg);
+  Result<PublicKey> key = Fail(Errc::kUnsupported, std::string("certificate key type ") +
+                                                       (OBJ_nid2sn(nid) ? OBJ_nid2sn(nid) : "?") + " is not supported");
+  if (nid == NID_ED25519) {
+    key = PublicKey::FromRaw(Curve::kEd25519, raw);
+  } else if (nid == NID_ED448) {
+    key = PublicKey::FromRaw(Curve::kEd448, raw);
+  } else if (nid == NID_X9_62_id_ecPublicKey) {
+    int ptype = 0;
+    const void* pval = nullptr;
+    X509_ALGOR_get0(nullptr, &ptype, &pval, params);
+    int curve = ptype == V_ASN1_OBJECT ? OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(pval)) : NID_undef;
+    if (curve == NID_X9_62_prime256v1) key = PublicKey::FromRaw(Curve::kP256, raw);
+    else if (curve == NID_secp384r1) key = PublicKey::FromRaw(Curve::kP384, raw);
+    else if (curve == NID_secp521r1) key = PublicKey::FromRaw(Curve::kP521, raw);
+    else key = Fail(Errc::kUnsupported, "certificate EC key is not on a named P-256/384/521 curve");
+  }
+  if (!key) return Wrap("certificate public key", key.error());
+  return key;
+}
+
 Result<std::shared_ptr<Certificate::Impl>> ParseDer(ByteView der) {
   if (der.empty() || der.size() > 64 * 1024) return Fail(Errc::kMalformed, "certificate is empty or larger than 64 KiB");
   const unsigned char* p = der.data();
@@ -127,18 +159,7 @@ Result<std::shared_ptr<Certificate::Impl>> ParseDer(ByteView der) {
   WQ_ASSIGN(impl->not_before, TimeOf(X509_get0_notBefore(x.get())));
   WQ_ASSIGN(impl->not_after, TimeOf(X509_get0_notAfter(x.get())));
   WQ_ASSIGN(impl->sig_alg, AlgForSignatureNid(X509_get_signature_nid(x.get())));
-  {
-    EVP_PKEY* pk = X509_get0_pubkey(x.get());
-    if (!pk) return Fail(Errc::kMalformed, ossl::Error("certificate public key"));
-    unsigned char* spki = nullptr;
-    int n = i2d_PUBKEY(pk, &spki);
-    if (n <= 0) return Fail(Errc::kMalformed, ossl::Error("certificate public key"));
-    Bytes s(spki, spki + n);
-    OPENSSL_free(spki);
-    auto pub = PublicKey::FromSpki(s);
-    if (!pub) return Wrap("certificate public key", pub.error());
-    impl->pub = std::move(*pub);
-  }
+  WQ_ASSIGN(impl->pub, SubjectPublicKey(x.get()));
   if (const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(x.get())) {
     impl->ski.assign(ASN1_STRING_get0_data(ski), ASN1_STRING_get0_data(ski) + ASN1_STRING_length(ski));
   }

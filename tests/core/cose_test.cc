@@ -232,7 +232,7 @@ TEST_CASE("COSE_Sign1 shape errors are malformed", "[cose][negative]") {
   CHECK_THAT(both.error().message, Catch::Contains("both buckets"));
 }
 
-TEST_CASE("COSE_Key EC2 and OKP round trip; bad keys are refused", "[cose]") {
+TEST_CASE("COSE_Key EC2 and OKP round trip - bad keys are refused", "[cose]") {
   for (Alg alg : {Alg::kES256, Alg::kEdDSA, Alg::kES384}) {
     auto s = GenerateSoftwareSigner(alg);
     auto pub = (*s)->public_key();

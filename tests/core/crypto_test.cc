@@ -53,7 +53,7 @@ TEST_CASE("software signers reload from their exported secret", "[crypto]") {
   CHECK(SoftwareSignerFromSecret(Alg::kES256, Bytes(31, 1)).error().code == Errc::kInvalidArgument);
 }
 
-TEST_CASE("ECDSA accepts high-S; Ed25519 rejects non-canonical S", "[crypto][negative]") {
+TEST_CASE("ECDSA accepts high-S - Ed25519 rejects non-canonical S", "[crypto][negative]") {
   auto s = GenerateSoftwareSigner(Alg::kES256);
   auto v = MakeVerifier(*(*s)->public_key());
   Bytes msg = {7};

@@ -74,7 +74,7 @@ TEST_CASE("the verifier finds the signer by kid when x5chain is dropped", "[mdoc
   CHECK(VerifyBytes(pki, without, pki.now).ok());
 }
 
-TEST_CASE("must-reject: items swapped, altered or moved; docType mismatch; validity; authorization",
+TEST_CASE("must-reject: items swapped, altered or moved - docType mismatch - validity - authorization",
           "[mdoc][negative]") {
   auto pki = MustMakeTestPki();
   auto a = IssueCivilId(pki);
@@ -183,7 +183,7 @@ TEST_CASE("must-reject: signer not authorized, certificate expired at signing, u
   }
 }
 
-TEST_CASE("DeviceResponse with a device signature verifies; a wrong transcript or key does not", "[mdoc]") {
+TEST_CASE("DeviceResponse with a device signature verifies - a wrong transcript or key does not", "[mdoc]") {
   auto pki = MustMakeTestPki();
   auto cred = IssueCivilId(pki);
   auto parsed = mdoc::ParseIssuerSigned(cred.issuer_signed);

@@ -17,7 +17,7 @@ inline cbor::Value FullDate(const char* d) { return cbor::Value::Tag(cbor::kTagF
 inline std::vector<mdoc::ElementValue> CivilIdElements() {
   using V = cbor::Value;
   return {
-      {"civil_id_number", V::Text("290010112345")},
+      {"civil_id_number", V::Text("290010112346")},
       {"card_serial", V::Text("KW1234567")},
       {"full_name_ar", V::Text("\xd9\x85\xd8\xad\xd9\x85\xd8\xaf \xd8\xb9\xd8\xa8\xd8\xaf\xd8\xa7\xd9\x84\xd9\x84\xd9\x87 "
                                "\xd8\xa7\xd9\x84\xd8\xb9\xd9\x84\xd9\x8a")},  // محمد عبدالله العلي
@@ -26,7 +26,7 @@ inline std::vector<mdoc::ElementValue> CivilIdElements() {
       {"sex", V::Uint(1)},
       {"nationality", V::Text("KW")},
       {"blood_type", V::Text("O+")},
-      {"address_governorate", V::Text("Hawalli")},
+      {"address_governorate", V::Text("KW-HA")},
       {"issue_date", FullDate("2025-06-01")},
       {"expiry_date", FullDate("2030-05-31")},
       {"age_over_18", V::Bool(true)},

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "wathiq/keys/trust.h"
+
 namespace wathiq::test {
 
 std::vector<AgencySpec> DefaultAgencies() {
@@ -14,14 +16,7 @@ std::vector<AgencySpec> DefaultAgencies() {
 }
 
 Result<std::string> NoteVerifierKey(std::string_view name, const PublicKey& key) {
-  if (key.curve() != Curve::kEd25519) return Fail(Errc::kInvalidArgument, "a note verifier key is Ed25519");
-  Bytes k{0x01};
-  k.insert(k.end(), key.raw().begin(), key.raw().end());
-  Bytes pre(name.begin(), name.end());
-  pre.push_back('\n');
-  pre.insert(pre.end(), k.begin(), k.end());
-  Bytes h = Sha256(pre);
-  return std::string(name) + "+" + ToHex(ByteView(h.data(), 4)) + "+" + Base64Encode(k);
+  return keys::NoteVerifierKey(name, key);
 }
 
 const TestAgency& TestPki::agency(std::string_view id) const {

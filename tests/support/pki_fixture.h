@@ -90,7 +90,7 @@ Result<TestPki> MakeTestPki(const PkiOptions& options = {});
 // As MakeTestPki, printing the error and aborting on failure.
 TestPki MustMakeTestPki(const PkiOptions& options = {});
 
-// C2SP signed-note verifier key: name+hex(SHA-256(name||"\n"||0x01||pub)[:4])+base64(0x01||pub).
+// C2SP signed-note verifier key (forwards to keys::NoteVerifierKey in trust.h).
 Result<std::string> NoteVerifierKey(std::string_view name, const PublicKey& ed25519_key);
 
 }  // namespace wathiq::test

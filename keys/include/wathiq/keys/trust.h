@@ -60,6 +60,10 @@ Result<PublicKey> PublicKeyOfCertificate(ByteView cert_der);
 Result<TrustedSigner> TrustedSignerFromCertificate(ByteView cert_der, SignerRole role, std::string agency_id,
                                                    std::vector<std::string> doc_types);
 
+// The C2SP signed-note verifier key of an Ed25519 key: name+hex(SHA-256(name||"\n"||0x01||pub)[:4])+
+// base64(0x01||pub). The audit log publishes this in the trust list.
+Result<std::string> NoteVerifierKey(std::string_view name, const PublicKey& ed25519_key);
+
 // TrustAnchors over an explicit list of signers (a loaded trust list builds one; so do tests).
 class StaticTrustAnchors final : public TrustAnchors {
  public:

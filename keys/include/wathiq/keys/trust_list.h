@@ -15,7 +15,8 @@
 // Loading is strict and fails closed, each rejection with its own code (TrustListErrc):
 //   malformed shape / unknown keys / duplicates → kMalformed; chain not to the pinned root → kUntrustedChain;
 //   x5chain certificate not a trust-list signer (EKU 1.0.18013.5.1.8, keyUsage digitalSignature) →
-//   kNotTrustListSigner; signature → kBadSignature; sequence below the last one seen → kRollback;
+//   kNotTrustListSigner; signature → kBadSignature; sequence below the last one seen, or the same sequence
+//   with different content when the caller passes the held payload hash → kRollback;
 //   now past next_update + max_staleness → kStale; issued_at beyond now + max_clock_skew → kNotYetValid;
 //   an agency certificate that does not chain to the root or has the wrong profile → kBadAgencyCertificate.
 // Agency certificates that are merely expired or not yet valid are kept (with their validity) — the
@@ -78,6 +79,9 @@ Status CheckNoteVerifierKey(std::string_view vkey);
 struct TrustListPolicy {
   int64_t now = 0;               // the verifier's clock, seconds since the epoch (required)
   uint64_t min_sequence = 0;     // the highest sequence already accepted; lower is a rollback
+  // SHA-256 of the payload held at min_sequence (TrustList::payload_sha256). When set, a list with the same
+  // sequence but other content is refused as kRollback: a signer that equivocates is caught.
+  std::optional<Bytes> held_payload_sha256;
   int64_t max_staleness = 0;     // seconds past next_update still accepted (0: none)
   int64_t max_clock_skew = 300;  // issued_at may be this far ahead of now
   size_t max_bytes = 8u << 20;

@@ -55,6 +55,13 @@ enum class ElementType {
 // The catalogue-file spelling: "text", "full-date", "tdate", "uint", "bool", "bytes", "array", "map".
 std::string_view ElementTypeName(ElementType t);
 
+// How a wallet or verifier shows one coded value ("KW-HA" → حولي / Hawalli; sex 1 → ذكر / Male).
+struct ValueLabel {
+  std::string label_ar;
+  std::string label_en;
+  bool operator==(const ValueLabel&) const = default;
+};
+
 struct ElementSpec {
   std::string id;          // lower_snake_case elementIdentifier
   ElementType type = ElementType::kText;
@@ -77,6 +84,9 @@ struct ElementSpec {
   // For date elements: the id of another date element this one may not precede (expiry_date names
   // issue_date; registration_date names birth_date). Checked when both are present.
   std::string not_before;
+  // For rules "one_of" and "iso5218_sex": display labels keyed by value (text as is, unsigned integers in
+  // decimal). Either empty or a label pair for every value the rule allows.
+  std::map<std::string, ValueLabel> value_labels;
 
   // True for elements computed from birth_date at issuance (rules "age_over", "age_in_years",
   // "age_birth_year"): a record may not supply them, and ValidateRecord emits them whenever the record

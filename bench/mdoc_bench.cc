@@ -1,0 +1,150 @@
+// Credential and QR figures (issues 4 and 5):
+//  - issuance rate of 12-element civil IDs on one core beside raw ES256 signing (target >= 0.7), size;
+//  - WQ1 text -> verdict for the six-element checkpoint_identity profile beside the two raw signature
+//    verifications it contains (issuer key pre-loaded, device key imported from its COSE_Key) (>= 0.8);
+//  - presentation size and QR version at ECC M for 3 elements, checkpoint_identity and all elements.
+#include <openssl/evp.h>
+
+#include <cstdio>
+
+#include "bench_util.h"
+#include "wathiq/core/secure_buffer.h"
+#include "support/pki_fixture.h"
+#include "wathiq/mdoc/mdoc.h"
+#include "wathiq/mdoc/qr.h"
+#include "wathiq/wallet/qr_render.h"
+
+using namespace wathiq;
+
+namespace {
+
+constexpr const char* kDocType = "kw.gov.paci.civil_id.1";
+
+std::vector<mdoc::ElementValue> TwelveElements(const mdoc::Catalogue& catalogue) {
+  const char* record = R"({
+    "civil_id_number": "290010112346", "card_serial": "KW1234567",
+    "full_name_ar": "محمد عبدالله العلي", "full_name_en": "Mohammad Abdullah Al-Ali",
+    "birth_date": "1990-01-01", "sex": 1, "nationality": "KW",
+    "address_governorate": "KW-HA", "issue_date": "2025-06-01", "expiry_date": "2030-05-31"
+    })";
+  const mdoc::DocTypeSpec* spec = catalogue.Find(kDocType);
+  if (!spec) std::abort();
+  auto elements = mdoc::ValidateRecord(*spec, record, mdoc::Date{2026, 1, 1});
+  if (!elements) {
+    std::fprintf(stderr, "record: %s\n", elements.error().message.c_str());
+    std::abort();
+  }
+  return *elements;
+}
+
+class AlwaysValid : public mdoc::qr::StatusLookup {
+ public:
+  mdoc::qr::StatusAnswer Lookup(const mdoc::StatusRef&, int64_t) const override { return {mdoc::qr::StatusValue::kValid, ""}; }
+};
+
+}  // namespace
+
+int main() {
+  auto pki = test::MustMakeTestPki();
+  const auto& paci = pki.agency("paci");
+  auto device = GenerateSoftwareSigner(Alg::kES256);
+  auto issuer = mdoc::Issuer::Create(paci.ds_key, paci.ds_cert.der());
+  if (!device || !issuer) std::abort();
+  auto elements = TwelveElements(mdoc::Catalogue::Default());
+  mdoc::IssueRequest req;
+  req.doc_type = kDocType;
+  req.name_space = kDocType;
+  req.elements = elements;
+  req.device_key = *(*device)->public_key();
+  req.validity = {pki.now - 60, pki.now - 60, pki.now + 365 * test::kDay};
+  req.status = mdoc::StatusRef{"https://status.paci.gov.kw/l/7", 93731};
+
+  std::printf("Wathiq credential and QR benchmark (one core; compare ratios, the machine is noisy)\n\n");
+  std::printf("Issuance (%zu-element civil ID, software ES256 signer):\n", elements.size());
+  Bytes credential = *issuer->Issue(req);
+  double issue_rate = bench::Rate([&] {
+    if (!issuer->Issue(req)) std::abort();
+  });
+  // Raw ES256 signing of a message of the MSO's size with OpenSSL: key generated in OpenSSL, fetched digest.
+  EVP_PKEY* raw_key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  Bytes msg = RandomBytes(900);
+  unsigned char sig[80];
+  double raw_sign = bench::Rate([&] {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    size_t len = sizeof sig;
+    if (EVP_DigestSignInit(ctx, nullptr, sha256, nullptr, raw_key) != 1 ||
+        EVP_DigestSign(ctx, sig, &len, msg.data(), msg.size()) != 1) {
+      std::abort();
+    }
+    EVP_MD_CTX_free(ctx);
+  });
+  double core_sign = bench::Rate([&] {
+    if (!paci.ds_key.Sign(msg)) std::abort();
+  });
+  EVP_MD_free(sha256);
+  EVP_PKEY_free(raw_key);
+  bench::Row("issue civil ID (items, salts, digests, MSO, COSE_Sign1)", issue_rate);
+  bench::Row("raw ES256 sign (OpenSSL EVP_DigestSign, 900 bytes)", raw_sign);
+  bench::Row("the issuer's signer alone (core ES256 over OpenSSL, 900 bytes)", core_sign);
+  bench::Ratio("ratio issuance / raw signing", issue_rate, raw_sign, 0.7);
+  std::printf("  credential size (IssuerSigned with x5chain): %zu bytes\n", credential.size());
+
+  std::printf("\nWQ1 verification (checkpoint_identity, status list lookup stubbed valid):\n");
+  auto parsed = mdoc::ParseIssuerSigned(credential);
+  const mdoc::DocTypeSpec* spec = mdoc::Catalogue::Default().Find(kDocType);
+  auto profile = spec->Profile("checkpoint_identity");
+  mdoc::qr::PresentationRequest pr{&*parsed, kDocType, *profile, device->get(), pki.now, std::nullopt};
+  auto presentation = mdoc::qr::BuildPresentation(pr);
+  if (!presentation) std::abort();
+  AlwaysValid status;
+  mdoc::qr::Policy policy;
+  policy.now = pki.now;
+  auto check = mdoc::qr::VerifyPresentation(presentation->text, *pki.trust_list, &status, policy);
+  if (check.verdict != mdoc::qr::Verdict::kValid) {
+    std::fprintf(stderr, "presentation did not verify\n");
+    return 1;
+  }
+  double verify_rate = bench::Rate([&] {
+    auto r = mdoc::qr::VerifyPresentation(presentation->text, *pki.trust_list, &status, policy);
+    if (r.verdict != mdoc::qr::Verdict::kValid) std::abort();
+  });
+  // The two raw verifications inside it.
+  auto env = mdoc::qr::ParseEnvelope(presentation->text);
+  const auto& doc = env->documents.front();
+  const auto& auth = doc.issuer_signed.issuer_auth;
+  Bytes issuer_tbs = cose::SigStructure(auth.protected_bytes, {}, *auth.payload);
+  const auto* signer = pki.trust_list->FindByKid(*auth.kid(), keys::SignerRole::kDocumentSigner).front();
+  Bytes transcript = mdoc::qr::SessionTranscript(pki.now, std::nullopt);
+  Bytes device_tbs = cose::SigStructure(doc.device_signature->protected_bytes, {},
+                                        mdoc::DeviceAuthenticationBytes(transcript, kDocType, doc.device_name_spaces_bytes));
+  cbor::Value cose_key = cose::CoseKeyFromPublicKey(*(*device)->public_key());
+  double raw_two = bench::Rate([&] {
+    if (!signer->verifier->Verify(issuer_tbs, auth.signature)) std::abort();
+    auto key = cose::PublicKeyFromCoseKey(cose_key);
+    auto v = MakeVerifier(*key);
+    if (!(*v)->Verify(device_tbs, doc.device_signature->signature)) std::abort();
+  });
+  bench::Row("WQ1 text -> verdict", verify_rate);
+  bench::Row("raw: issuer verify (key pre-loaded) + device verify (COSE_Key import)", raw_two);
+  bench::Ratio("ratio verdict / raw verifications", verify_rate, raw_two, 0.8);
+
+  std::printf("\nPresentation size and QR version (ECC M, alphanumeric):\n");
+  std::printf("  %-28s %8s %8s %10s %8s\n", "disclosed", "CBOR", "zlib", "Base45+4", "version");
+  std::vector<std::pair<std::string, std::vector<std::string>>> sets = {
+      {"3 elements", {"civil_id_number", "full_name_ar", "birth_date"}},
+      {"checkpoint_identity (6)", *profile},
+  };
+  std::vector<std::string> all;
+  for (const auto& e : elements) all.push_back(e.id);
+  sets.push_back({"all " + std::to_string(all.size()) + " elements", all});
+  for (const auto& [name, ids] : sets) {
+    mdoc::qr::PresentationRequest r{&*parsed, kDocType, ids, device->get(), pki.now, std::nullopt};
+    auto p = mdoc::qr::BuildPresentation(r);
+    if (!p) std::abort();
+    std::printf("  %-28s %8zu %8zu %10zu %8d\n", name.c_str(), p->cbor_bytes, p->zlib_bytes, p->text.size(),
+                wallet::MinVersionFor(p->text.size(), 'M'));
+  }
+  std::printf("  (target: checkpoint_identity at version 27 or lower, at most 1,637 characters)\n");
+  return 0;
+}

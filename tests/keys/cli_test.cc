@@ -1,0 +1,229 @@
+// `wathiq keys …` end to end: the real binary, real files, real exit codes.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "keys_test_util.h"
+#include "support/pki_fixture.h"
+#include "wathiq/keys/keystore.h"
+#include "wathiq/keys/trust_list.h"
+#include "wathiq/keys/x509.h"
+
+using namespace wathiq;
+using namespace wathiq::keys;
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out;
+  std::string err;
+  nlohmann::json Json() const {
+    auto j = nlohmann::json::parse(out, nullptr, false);
+    REQUIRE_FALSE(j.is_discarded());
+    return j;
+  }
+};
+
+class Cli {
+ public:
+  Cli() {
+    test::WriteBytes(dir_ / "root.pass", AsBytes("root passphrase\n"));
+    test::WriteBytes(dir_ / "agency.pass", AsBytes("agency passphrase\n"));
+    test::WriteBytes(dir_ / "wrong.pass", AsBytes("not it\n"));
+    // Sanitizer builds: SoftHSM2 leaks inside the module (see pkcs11_test.cc).
+    test::WriteBytes(dir_ / ".lsan.supp", AsBytes("leak:libsofthsm2.so\n"));
+  }
+  // Runs `wathiq keys <args>` in the temp dir, with `env` prepended (e.g. "SOFTHSM2_CONF=...").
+  Run operator()(const std::string& args, const std::string& env = "") const {
+    std::string cmd = "cd '" + dir_.path() + "' && env -u WATHIQ_PASSPHRASE -u WATHIQ_PIN LSAN_OPTIONS=suppressions=.lsan.supp ASAN_OPTIONS=fast_unwind_on_malloc=0 " +
+                      env + " '" +
+                      WATHIQ_CLI_PATH + "' keys " + args + " > .out 2> .err";
+    int status = std::system(cmd.c_str());
+    Run r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    Bytes o = test::FileBytes(dir_ / ".out");
+    Bytes e = test::FileBytes(dir_ / ".err");
+    r.out.assign(o.begin(), o.end());
+    r.err.assign(e.begin(), e.end());
+    return r;
+  }
+  std::string operator/(const std::string& f) const { return dir_ / f; }
+
+ private:
+  test::TempDir dir_;
+};
+
+std::string VerifierKey() {
+  auto log = KeyHandle::GenerateSoftware(Alg::kEdDSA);
+  REQUIRE(log);
+  auto vk = test::NoteVerifierKey("wathiq.example/log", log->cached_public_key());
+  REQUIRE(vk);
+  return *vk;
+}
+
+}  // namespace
+
+TEST_CASE("CLI: root with backup, agency keys, certificates, signed trust list", "[keys][cli]") {
+  Cli cli;
+  const std::string now = "--now 1767225600 ";
+  const std::string root_pass = "--passphrase-file root.pass ";
+  const std::string ag_pass = "--passphrase-file agency.pass ";
+
+  Run r = cli(now + "--json create-root --key-out root.wqk --cert-out root.der --country KW --org Wathiq "
+              "--cn 'Wathiq National Root' --ian-uri https://pki.wathiq.example --kdf min --split 2-of-3 "
+              "--shares-dir . " + root_pass);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  auto j = r.Json();
+  CHECK(j["ok"] == true);
+  CHECK(j["shares"].size() == 3);
+  const std::string root_id = j["key_id"];
+  CHECK(test::FileMode(cli / "root.wqk") == 0600);
+  CHECK(test::FileMode(cli / "root-share-1-of-3.txt") == 0600);
+  auto root_cert = Certificate::FromDer(test::FileBytes(cli / "root.der"));
+  REQUIRE(root_cert);
+  CHECK(CheckProfile(*root_cert, CertRole::kRoot));
+  CHECK(root_cert->not_before() == 1767225600 - 60);
+
+  REQUIRE(cli("create-key --key-out tl.wqk --label tl --kdf min " + ag_pass).code == 0);
+  REQUIRE(cli("create-key --key-out ds.wqk --alg EdDSA --label paci-ds --kdf min --public-out ds.spki " + ag_pass).code == 0);
+  REQUIRE(cli("create-key --key-out st.wqk --label paci-status --kdf min " + ag_pass).code == 0);
+  const std::string issuer = now + "issue-cert --issuer-key root.wqk --issuer-cert root.der " + root_pass;
+  REQUIRE(cli(issuer + "--subject-key tl.wqk --role tl --country KW --cn 'Trust List Signer' --cert-out tl.der").code == 0);
+  r = cli(issuer + "--subject-key ds.spki --role ds --country KW --cn 'الهيئة العامة للمعلومات المدنية' --cert-out ds.pem");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(cli(issuer + "--subject-key st.wqk --role status --country KW --cn 'PACI status' --cert-out st.der").code == 0);
+
+  std::string desc = R"({"sequence": 5, "issued_at": 1767225500, "next_update": 1767830400,
+    "log": {"origin": "wathiq.example/log", "verifier_key": ")" + VerifierKey() + R"("},
+    "agencies": [{"id": "paci", "name_ar": "الهيئة العامة للمعلومات المدنية",
+      "name_en": "Public Authority for Civil Information", "doc_types": ["kw.gov.paci.civil_id.1"],
+      "document_signer_certs": ["ds.pem"], "status_list_signer_certs": ["st.der"],
+      "status_list_uris": ["https://status.paci.example/1"], "aggregation_uri": "https://status.paci.example/"}]})";
+  test::WriteBytes(cli / "tl.json", AsBytes(desc));
+  r = cli(now + "sign-trust-list --signer-key tl.wqk --signer-cert tl.der --description tl.json --out tl.cose "
+                "--root root.der " + ag_pass);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+
+  SECTION("the published list loads in the library exactly as described") {
+    TrustListPolicy p;
+    p.now = 1767225600;
+    auto tl = TrustList::Load(test::FileBytes(cli / "tl.cose"), *root_cert, p);
+    REQUIRE(tl);
+    CHECK((*tl)->sequence() == 5);
+    REQUIRE((*tl)->agencies().size() == 1);
+    CHECK((*tl)->agencies()[0].name_ar == "الهيئة العامة للمعلومات المدنية");
+    CHECK((*tl)->signers().size() == 2);
+    CHECK((*tl)->signers()[0].public_key.curve() == Curve::kEd25519);
+  }
+  SECTION("verify-trust-list and inspect, with reasons and exit codes") {
+    r = cli(now + "--json verify-trust-list tl.cose --root root.der");
+    REQUIRE(r.code == 0);
+    CHECK(r.Json()["agencies"][0]["name_ar"] == "الهيئة العامة للمعلومات المدنية");
+    r = cli(now + "verify-trust-list tl.cose --root root.der --min-sequence 6 --json");
+    CHECK(r.code == 1);
+    CHECK(r.Json()["error"]["reason"] == "rollback");
+    r = cli("--now 1768000000 verify-trust-list tl.cose --root root.der --json");
+    CHECK(r.code == 1);
+    CHECK(r.Json()["error"]["reason"] == "stale");
+    r = cli(now + "verify-trust-list tl.cose --root tl.der --json");  // a leaf is no root
+    CHECK(r.code == 1);
+
+    r = cli("inspect root.wqk --json");
+    REQUIRE(r.code == 0);
+    CHECK(r.Json()["type"] == "sealed-key");
+    CHECK(r.Json()["key_id"] == root_id);
+    r = cli("inspect root-share-2-of-3.txt --json");
+    REQUIRE(r.code == 0);
+    CHECK(r.Json()["index"] == 2);
+    r = cli(now + "inspect ds.pem --root root.der --json");
+    REQUIRE(r.code == 0);
+    CHECK(r.Json()["role"] == "document-signer");
+    CHECK(r.Json()["validation"]["valid"] == true);
+    r = cli("--now 1900000000 inspect ds.pem --root root.der --json");
+    CHECK(r.code == 1);
+    CHECK(r.Json()["validation"]["reason"] == "expired");
+    r = cli("inspect tl.cose --json");
+    REQUIRE(r.code == 0);
+    CHECK(r.Json()["verified"] == false);
+    r = cli("inspect ds.spki");
+    CHECK(r.code == 0);
+    test::WriteBytes(cli / "junk", AsBytes("hello"));
+    CHECK(cli("inspect junk").code == 3);
+    CHECK(cli("inspect absent").code == 3);
+  }
+  SECTION("root recovery from shares") {
+    r = cli("recover-root --share root-share-3-of-3.txt --share root-share-1-of-3.txt --key-out rec.wqk --kdf min "
+            "--cert root.der " + ag_pass + "--json");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.Json()["key_id"] == root_id);
+    auto k = OpenSealedKeyFile(cli / "rec.wqk", SecretText::FromString("agency passphrase"));
+    REQUIRE(k);
+    CHECK(k->cached_public_key() == root_cert->public_key());
+    r = cli("recover-root --share root-share-2-of-3.txt --key-out rec2.wqk --kdf min " + ag_pass);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("need 2 shares"));
+  }
+  SECTION("failures: wrong passphrase, overwrite, missing secret, secrets on argv") {
+    const Bytes before = test::FileBytes(cli / "root.wqk");
+    r = cli(issuer.substr(0, issuer.find("--passphrase-file")) +
+            "--passphrase-file wrong.pass --subject-key st.wqk --role ds --country KW --cn X --cert-out x.der");
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("wrong passphrase"));
+    CHECK(test::FileBytes(cli / "root.wqk") == before);
+    r = cli("create-key --key-out tl.wqk --kdf min " + ag_pass);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("already exists"));
+    CHECK(cli("create-key --key-out new.wqk --kdf min").code == 2);
+    CHECK(cli("create-key --key-out new.wqk --kdf min --passphrase secret").code == 2);
+    CHECK(cli("create-key --key-out env.wqk --kdf min", "WATHIQ_PASSPHRASE=from-env").code == 0);
+    CHECK(cli("issue-cert --role ds").code == 2);
+  }
+}
+
+TEST_CASE("CLI: a root and an agency key inside a SoftHSM2 token", "[keys][cli][pkcs11]") {
+  Cli cli;
+  std::filesystem::create_directory(cli / "tokens");
+  test::WriteBytes(cli / "softhsm2.conf",
+                   AsBytes("directories.tokendir = " + (cli / "tokens") + "\nobjectstore.backend = file\nlog.level = ERROR\n"));
+  test::WriteBytes(cli / "pin", AsBytes("1234\n"));
+  test::WriteBytes(cli / "so-pin", AsBytes("5678\n"));
+  const std::string env = "SOFTHSM2_CONF='" + (cli / "softhsm2.conf") + "'";
+  const std::string p11 = "--pkcs11-module /usr/lib/softhsm/libsofthsm2.so --token-label national-hsm --pin-file pin ";
+
+  REQUIRE(cli("init-token " + p11 + "--so-pin-file so-pin", env).code == 0);
+  Run r = cli("create-root " + p11 + "--key-label root --cert-out root.der --country KW --cn 'HSM Root' --json", env);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.Json()["key_source"] == "pkcs11");
+  REQUIRE(cli("create-key " + p11 + "--key-label paci-ds --alg EdDSA --public-out ds.spki", env).code == 0);
+  r = cli("issue-cert " + p11 + "--key-label root --issuer-cert root.der --subject-key ds.spki --role ds --country KW "
+          "--cn 'HSM DS' --cert-out ds.der",
+          env);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  auto root = Certificate::FromDer(test::FileBytes(cli / "root.der"));
+  auto ds = Certificate::FromDer(test::FileBytes(cli / "ds.der"));
+  REQUIRE(root);
+  REQUIRE(ds);
+  CHECK(ValidateCertificate(*ds, CertRole::kDocumentSigner, *root, ds->not_before() + 10));
+  CHECK(ds->public_key().curve() == Curve::kEd25519);
+
+  test::WriteBytes(cli / "bad-pin", AsBytes("0000\n"));
+  r = cli("issue-cert --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --token-label national-hsm --pin-file bad-pin "
+          "--key-label root --issuer-cert root.der --subject-key ds.spki --role ds --country KW --cn X --cert-out x.der",
+          env);
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Catch::Contains("wrong PIN"));
+  r = cli("issue-cert " + p11 + "--key-label missing --issuer-cert root.der --subject-key ds.spki --role ds "
+          "--country KW --cn X --cert-out x.der", env);
+  CHECK(r.code == 3);
+  CHECK_THAT(r.err, Catch::Contains("no private key labelled 'missing'"));
+  r = cli("create-root " + p11 + "--key-label r2 --cert-out r2.der --country KW --cn R --split 2-of-3 --shares-dir .", env);
+  CHECK(r.code == 2);  // a token key cannot be split
+}
