@@ -215,9 +215,10 @@ Status RunDemo(const std::string& out_dir) {
   wallet::QrOptions qo;
   std::string png = out_dir + "/presentation.png";
   WQ_TRY(wallet::WritePng(code, qo, png));
+  WQ_TRY(keys::WriteFileAtomically(out_dir + "/presentation.txt", AsBytes(presentation.text), keys::WriteMode::kReplace, 0644));
   Say(std::to_string(presentation.text.size()) + " characters (" + std::to_string(presentation.cbor_bytes) +
       " bytes of CBOR, " + std::to_string(presentation.zlib_bytes) + " compressed), QR version " +
-      std::to_string(code.version) + " at ECC M -> presentation.png");
+      std::to_string(code.version) + " at ECC M -> presentation.png, presentation.txt");
   std::printf("%s", wallet::RenderTerminal(code).c_str());
 
   Step(5, "Checkpoint (offline): decode the PNG with zxing-cpp and verify");
