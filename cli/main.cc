@@ -4,6 +4,7 @@
 
 namespace wathiq::cli {
 void RegisterKeysCommands(CLI::App& app, ExitCode& exit_code);  // keys_cmd.cc
+void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code);  // mdoc_cmd.cc (mdoc, qr)
 void RegisterDemoCommand(CLI::App& app, ExitCode& exit_code);  // demo_cmd.cc
 }  // namespace wathiq::cli
 
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   wathiq::cli::ExitCode exit_code;
   // Component registrations go here, in layer order.
   wathiq::cli::RegisterKeysCommands(app, exit_code);
+  wathiq::cli::RegisterMdocCommands(app, exit_code);
   wathiq::cli::RegisterDemoCommand(app, exit_code);
   // CLI11 reports usage errors by exception with its own exit codes (106, 109 ...); map them to ours.
   try {

@@ -1,0 +1,149 @@
+// Helpers every `wathiq` subcommand shares: exit codes, JSON output, secrets, keys and files.
+#include "cli_util.h"
+
+#include <ctime>
+#include <iostream>
+
+namespace wathiq::cli {
+
+using nlohmann::json;
+using namespace wathiq::keys;
+
+int ExitFor(Errc e) {
+  switch (e) {
+    case Errc::kMalformed:
+    case Errc::kNotFound:
+    case Errc::kIo:
+    case Errc::kLimit:
+    case Errc::kUnsupported: return kExitInput;
+    case Errc::kInvalidArgument: return kExitUsage;
+    case Errc::kPermission:
+    case Errc::kBadSignature:
+    case Errc::kState: return kExitCheckFailed;
+    case Errc::kCrypto:
+    case Errc::kInternal: return kExitInternal;
+  }
+  return kExitInternal;
+}
+
+std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
+
+
+// Secrets ------------------------------------------------------------------------------------------------
+
+
+Result<SecretText> ReadSecret(const SecretOpts& o, const std::string& default_env, const char* what) {
+  if (!o.file.empty()) return SecretText::FromFile(o.file);
+  const std::string& var = o.env.empty() ? default_env : o.env;
+  auto s = SecretText::FromEnv(var);
+  if (!s) {
+    return Fail(Errc::kInvalidArgument, std::string("no ") + what + ": give --" + what + "-file or set " + var +
+                                            " (secrets are never read from the command line)");
+  }
+  if (s->empty()) return Fail(Errc::kInvalidArgument, std::string(what) + " in " + var + " is empty");
+  return s;
+}
+
+void AddSecretOptions(CLI::App* c, SecretOpts& o, const std::string& what, const std::string& default_env) {
+  c->add_option("--" + what + "-file", o.file, "read the " + what + " from this file (one trailing newline is dropped)");
+  c->add_option("--" + what + "-env", o.env, "read the " + what + " from this environment variable (default " +
+                                                 default_env + ")");
+}
+
+// Keys: a sealed file or a PKCS#11 token ----------------------------------------------------------------
+
+
+void AddPkcs11Options(CLI::App* c, KeyOpts& k) {
+  c->add_option("--pkcs11-module", k.module, "PKCS#11 module (e.g. " + std::string(kSoftHsmModulePath) + ")");
+  c->add_option("--token-label", k.token, "label of the PKCS#11 token");
+  c->add_option("--key-label", k.key_label, "label of the key in the token");
+  AddSecretOptions(c, k.pin, "pin", "WATHIQ_PIN");
+}
+
+void AddKeyOptions(CLI::App* c, KeyOpts& k, const std::string& key_flag, const std::string& help) {
+  c->add_option(key_flag, k.file, help + " (sealed key file), or use the --pkcs11-* options");
+  AddSecretOptions(c, k.pass, "passphrase", "WATHIQ_PASSPHRASE");
+  AddPkcs11Options(c, k);
+}
+
+Result<std::shared_ptr<Pkcs11Token>> OpenTokenFrom(const KeyOpts& k) {
+  if (k.module.empty() || k.token.empty()) {
+    return Fail(Errc::kInvalidArgument, "PKCS#11 needs --pkcs11-module and --token-label");
+  }
+  WQ_ASSIGN(SecretText pin, ReadSecret(k.pin, "WATHIQ_PIN", "pin"));
+  WQ_ASSIGN(auto module, Pkcs11Module::Load(k.module));
+  return module->OpenToken(k.token, pin);
+}
+
+Result<KeyHandle> OpenKey(const KeyOpts& k) {
+  if (k.pkcs11()) {
+    if (!k.file.empty()) return Fail(Errc::kInvalidArgument, "give either a key file or PKCS#11 options, not both");
+    if (k.key_label.empty()) return Fail(Errc::kInvalidArgument, "PKCS#11 needs --key-label");
+    WQ_ASSIGN(auto token, OpenTokenFrom(k));
+    return token->FindKey(k.key_label);
+  }
+  if (k.file.empty()) return Fail(Errc::kInvalidArgument, "no key given");
+  WQ_ASSIGN(SecretText pass, ReadSecret(k.pass, "WATHIQ_PASSPHRASE", "passphrase"));
+  return OpenSealedKeyFile(k.file, pass);
+}
+
+// Creates a key where `k` says: in the token, or in memory to be sealed into k.file by the caller.
+Result<KeyHandle> CreateKey(const KeyOpts& k, Alg alg, const std::string& label) {
+  if (k.pkcs11()) {
+    if (!k.file.empty()) return Fail(Errc::kInvalidArgument, "give either --key-out or PKCS#11 options, not both");
+    WQ_ASSIGN(auto token, OpenTokenFrom(k));
+    return token->GenerateKey({alg, k.key_label.empty() ? label : k.key_label, {}});
+  }
+  if (k.file.empty()) return Fail(Errc::kInvalidArgument, "give --key-out (sealed file) or PKCS#11 options");
+  return KeyHandle::GenerateSoftware(alg, label);
+}
+
+Result<Alg> ParseAlg(const std::string& s) {
+  if (s == "ES256") return Alg::kES256;
+  if (s == "EdDSA" || s == "Ed25519") return Alg::kEdDSA;
+  return Fail(Errc::kInvalidArgument, "algorithm must be ES256 or EdDSA");
+}
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Status WriteCert(const std::string& path, const Certificate& c) {
+  if (EndsWith(path, ".pem")) return WriteFileAtomically(path, AsBytes(c.ToPem()), WriteMode::kCreateNew, 0644);
+  return WriteFileAtomically(path, c.der(), WriteMode::kCreateNew, 0644);
+}
+
+Result<Certificate> ReadCert(const std::string& path) {
+  WQ_ASSIGN(Bytes b, ReadFileBytes(path, 256 * 1024));
+  auto c = Certificate::FromBytes(b);
+  if (!c) return Wrap(path, c.error());
+  return c;
+}
+
+// A public key from a sealed key file (header only, no passphrase), a certificate, or SPKI DER/PEM.
+Result<PublicKey> ReadPublicKey(const std::string& path) {
+  WQ_ASSIGN(Bytes b, ReadFileBytes(path, 256 * 1024));
+  if (LooksLikeSealedKey(b)) {
+    WQ_ASSIGN(SealedKeyInfo info, InspectSealedKey(b));
+    return info.public_key;
+  }
+  std::string_view text(reinterpret_cast<const char*>(b.data()), b.size());
+  static constexpr std::string_view kBegin = "-----BEGIN PUBLIC KEY-----";
+  static constexpr std::string_view kEnd = "-----END PUBLIC KEY-----";
+  if (auto p = text.find(kBegin); p != std::string_view::npos) {
+    auto e = text.find(kEnd, p);
+    if (e == std::string_view::npos) return Fail(Errc::kMalformed, path + ": unterminated PEM public key");
+    std::string body;
+    for (char ch : text.substr(p + kBegin.size(), e - p - kBegin.size())) {
+      if (ch != '\n' && ch != '\r' && ch != ' ') body.push_back(ch);
+    }
+    WQ_ASSIGN(Bytes der, Base64Decode(body));
+    return PublicKey::FromSpki(der);
+  }
+  if (auto c = Certificate::FromBytes(b)) return c->public_key();
+  auto k = PublicKey::FromSpki(b);
+  if (!k) return Fail(Errc::kMalformed, path + " is neither a sealed key, a certificate nor a public key");
+  return k;
+}
+
+}  // namespace wathiq::cli

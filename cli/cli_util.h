@@ -1,0 +1,82 @@
+// Helpers every `wathiq` subcommand shares: exit codes (commands.h), JSON output, secrets (never from
+// argv), keys from sealed files or PKCS#11 tokens, certificates and public keys from files.
+#pragma once
+
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "wathiq/keys/key_handle.h"
+#include "wathiq/keys/keystore.h"
+#include "wathiq/keys/pkcs11.h"
+#include "wathiq/keys/secret_text.h"
+#include "wathiq/keys/x509.h"
+
+namespace wathiq::cli {
+
+int ExitFor(Errc e);
+std::string Dump(const nlohmann::json& j);
+
+struct Ctx {
+  ExitCode* exit = nullptr;
+  bool json_out = false;
+  int64_t now = 0;  // --now, 0 = the system clock
+  std::string component = "keys";
+
+  int64_t Now() const { return now ? now : static_cast<int64_t>(std::time(nullptr)); }
+  void Report(const std::string& cmd, const Error& e, int code) const {
+    exit->value = code;
+    if (json_out) {
+      std::cout << Dump({{"ok", false}, {"command", cmd}, {"error", {{"code", ErrcName(e.code)}, {"message", e.message}}}})
+                << "\n";
+    }
+    std::cerr << "wathiq " << component << " " << cmd << ": " << e.ToString() << "\n";
+  }
+  void Fail(const std::string& cmd, const Error& e) const { Report(cmd, e, ExitFor(e.code)); }
+  void Success(const nlohmann::json& j, const std::string& text) const {
+    exit->value = kExitOk;
+    if (json_out) {
+      nlohmann::json out = j;
+      out["ok"] = true;
+      std::cout << Dump(out) << "\n";
+    } else {
+      std::cout << text;
+    }
+  }
+};
+
+struct SecretOpts {
+  std::string file;
+  std::string env;
+};
+
+struct KeyOpts {
+  std::string file;
+  SecretOpts pass;
+  std::string module;
+  std::string token;
+  std::string key_label;
+  SecretOpts pin;
+  bool pkcs11() const { return !module.empty() || !token.empty(); }
+};
+
+Result<keys::SecretText> ReadSecret(const SecretOpts& o, const std::string& default_env, const char* what);
+void AddSecretOptions(CLI::App* c, SecretOpts& o, const std::string& what, const std::string& default_env);
+void AddPkcs11Options(CLI::App* c, KeyOpts& k);
+void AddKeyOptions(CLI::App* c, KeyOpts& k, const std::string& key_flag, const std::string& help);
+Result<std::shared_ptr<keys::Pkcs11Token>> OpenTokenFrom(const KeyOpts& k);
+Result<keys::KeyHandle> OpenKey(const KeyOpts& k);
+// Creates a key where `k` says: in the token, or in memory to be sealed into k.file by the caller.
+Result<keys::KeyHandle> CreateKey(const KeyOpts& k, Alg alg, const std::string& label);
+Result<Alg> ParseAlg(const std::string& s);
+bool EndsWith(const std::string& s, std::string_view suffix);
+Status WriteCert(const std::string& path, const keys::Certificate& c);
+Result<keys::Certificate> ReadCert(const std::string& path);
+// A public key from a sealed key file (header only, no passphrase), a certificate, or SPKI DER/PEM.
+Result<PublicKey> ReadPublicKey(const std::string& path);
+
+}  // namespace wathiq::cli

@@ -1,0 +1,439 @@
+// `wathiq mdoc …` and `wathiq qr …`: issue a credential from an agency record, show any mdoc (bilingual,
+// --json), make a WQ1 QR from a credential, verify a QR from an image or text, make a WQC challenge.
+// Exit codes (commands.h): 0 ok / valid, 1 a check failed (invalid, cannot_confirm_status), 2 usage,
+// 3 input unreadable, 4 internal.
+#include <algorithm>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli_util.h"
+#include "wathiq/keys/trust_list.h"
+#include "wathiq/mdoc/catalogue.h"
+#include "wathiq/mdoc/mdoc.h"
+#include "wathiq/mdoc/qr.h"
+#include "wathiq/verifier/qr_decode.h"
+#include "wathiq/wallet/qr_render.h"
+
+namespace wathiq::cli {
+namespace {
+
+using nlohmann::json;
+namespace qr = mdoc::qr;
+constexpr int64_t kDay = 86400;
+
+Result<std::string> ReadText(const std::string& path, size_t max = 1 << 20) {
+  WQ_ASSIGN(Bytes b, keys::ReadFileBytes(path, max));
+  return std::string(b.begin(), b.end());
+}
+
+json ValueJson(const cbor::Value& v) {
+  switch (v.type()) {
+    case cbor::Type::kText: return v.text();
+    case cbor::Type::kUnsigned: return v.uint();
+    case cbor::Type::kNegative: return v.AsInt() ? json(*v.AsInt()) : json(cbor::Diagnostic(v));
+    case cbor::Type::kBool: return v.boolean();
+    case cbor::Type::kBytes: return json{{"bytes", v.bytes().size()}, {"sha256", ToHex(Sha256(v.bytes()))}};
+    case cbor::Type::kTag:
+      if ((v.tag() == cbor::kTagFullDate || v.tag() == cbor::kTagTdate) && v.tagged().is_text()) return v.tagged().text();
+      return cbor::Diagnostic(v);
+    case cbor::Type::kArray: {
+      json a = json::array();
+      for (const auto& e : v.array()) a.push_back(ValueJson(e));
+      return a;
+    }
+    case cbor::Type::kMap: {
+      json m = json::object();
+      for (const auto& [k, e] : v.map()) m[k.is_text() ? k.text() : cbor::Diagnostic(k)] = ValueJson(e);
+      return m;
+    }
+    default: return cbor::Diagnostic(v);
+  }
+}
+
+std::string ValueText(const cbor::Value& v) {
+  json j = ValueJson(v);
+  return j.is_string() ? j.get<std::string>() : j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string LabelOf(const std::string& doc_type, const std::string& id) {
+  const mdoc::DocTypeSpec* spec = mdoc::Catalogue::Default().Find(doc_type);
+  const mdoc::ElementSpec* e = spec ? spec->Find(id) : nullptr;
+  return e ? e->label_en + " / " + e->label_ar : id;
+}
+
+// The MSO of a parsed credential, decoded but not trusted (for display and for finding the docType).
+Result<cbor::Value> MsoOf(const mdoc::ParsedIssuerSigned& is) {
+  const auto& payload = is.issuer_auth.payload;
+  if (!payload.has_value()) return Fail(Errc::kMalformed, "issuerAuth has no payload");
+  cbor::DecodeLimits wf;
+  wf.strictness = cbor::Strictness::kWellFormed;
+  WQ_ASSIGN(cbor::Value outer, cbor::Decode(payload.value(), wf));
+  return cbor::DecodeEmbedded(outer, wf);
+}
+
+Result<std::pair<mdoc::ParsedIssuerSigned, std::string>> LoadCredential(const Bytes& bytes, const std::string& name) {
+  if (auto single = mdoc::ParseIssuerSigned(bytes)) return std::make_pair(std::move(*single), std::string());
+  else if (auto docs = mdoc::ParseDeviceResponse(bytes)) return std::make_pair(std::move(docs->front().issuer_signed), docs->front().doc_type);
+  else return Fail(Errc::kMalformed, name + " is neither an IssuerSigned nor a DeviceResponse: " + single.error().message);
+}
+
+struct TrustOpts {
+  std::string trust_list;
+  std::string root;
+  uint64_t min_sequence = 0;
+};
+
+Result<std::shared_ptr<const keys::TrustList>> LoadTrust(const TrustOpts& t, int64_t now) {
+  if (t.trust_list.empty() || t.root.empty()) return Fail(Errc::kInvalidArgument, "give --trust-list and --root");
+  WQ_ASSIGN(keys::Certificate root, ReadCert(t.root));
+  WQ_ASSIGN(Bytes tl, keys::ReadFileBytes(t.trust_list, 16u << 20));
+  keys::TrustListPolicy p;
+  p.now = now;
+  p.min_sequence = t.min_sequence;
+  auto loaded = keys::TrustList::Load(tl, root, p);
+  if (!loaded) return Fail(loaded.error().ToError());
+  return *loaded;
+}
+
+void AddTrustOptions(CLI::App* c, TrustOpts& t) {
+  c->add_option("--trust-list", t.trust_list, "signed trust list (COSE_Sign1)");
+  c->add_option("--root", t.root, "the pinned national root certificate (PEM or DER)");
+  c->add_option("--min-sequence", t.min_sequence, "the highest trust-list sequence already accepted");
+}
+
+// ---- mdoc issue ----
+
+struct IssueOpts {
+  std::string record, doc_type, device_key, cert, out, status_uri, catalogue_dir;
+  KeyOpts signer;
+  int valid_days = 365;
+  int64_t status_idx = -1;
+};
+
+Status RunIssue(const Ctx& ctx, const IssueOpts& o) {
+  int64_t now = ctx.Now();
+  mdoc::Catalogue custom;
+  const mdoc::Catalogue* catalogue = &mdoc::Catalogue::Default();
+  if (!o.catalogue_dir.empty()) {
+    WQ_ASSIGN(custom, mdoc::Catalogue::LoadDirectory(o.catalogue_dir));
+    catalogue = &custom;
+  }
+  const mdoc::DocTypeSpec* spec = catalogue->Find(o.doc_type);
+  if (!spec) return Fail(Errc::kInvalidArgument, "the catalogue has no document type " + o.doc_type);
+  WQ_ASSIGN(std::string record, ReadText(o.record));
+  WQ_ASSIGN(auto elements, mdoc::ValidateRecord(*spec, record, mdoc::Date::FromUnix(now)));
+  WQ_ASSIGN(PublicKey device, ReadPublicKey(o.device_key));
+  WQ_ASSIGN(keys::Certificate cert, ReadCert(o.cert));
+  WQ_ASSIGN(keys::KeyHandle signer, OpenKey(o.signer));
+  WQ_ASSIGN(mdoc::Issuer issuer, mdoc::Issuer::Create(signer, cert.der()));
+  mdoc::IssueRequest r;
+  r.doc_type = spec->doc_type;
+  r.name_space = spec->name_space;
+  r.elements = std::move(elements);
+  r.device_key = device;
+  r.validity = {now, now, now + static_cast<int64_t>(o.valid_days) * kDay};
+  if (!o.status_uri.empty()) {
+    uint64_t idx = 0;
+    if (o.status_idx >= 0) {
+      idx = static_cast<uint64_t>(o.status_idx);
+    } else {
+      RandomBytes(reinterpret_cast<uint8_t*>(&idx), sizeof idx);
+      idx %= 131072;
+    }
+    r.status = mdoc::StatusRef{o.status_uri, idx};
+  }
+  WQ_ASSIGN(Bytes credential, issuer.Issue(r));
+  WQ_TRY(keys::WriteFileAtomically(o.out, credential, keys::WriteMode::kCreateNew, 0600));
+  json j{{"command", "issue"}, {"docType", r.doc_type}, {"elements", r.elements.size()}, {"bytes", credential.size()},
+         {"kid", ToHex(issuer.kid())}, {"out", o.out}};
+  if (r.status) j["status"] = {{"uri", r.status->uri}, {"idx", r.status->idx}};
+  ctx.Success(j, "issued " + r.doc_type + ": " + std::to_string(r.elements.size()) + " elements, " +
+                     std::to_string(credential.size()) + " bytes -> " + o.out + "\n");
+  return Ok();
+}
+
+// ---- mdoc show ----
+
+struct ShowOpts {
+  std::string file;
+  TrustOpts trust;
+};
+
+Status RunShow(const Ctx& ctx, const ShowOpts& o) {
+  WQ_ASSIGN(Bytes bytes, keys::ReadFileBytes(o.file, 4u << 20));
+  WQ_ASSIGN(auto loaded, LoadCredential(bytes, o.file));
+  const mdoc::ParsedIssuerSigned& is = loaded.first;
+  std::string doc_type = loaded.second;
+  auto mso = MsoOf(is);
+  if (!mso) return Wrap("MSO", mso.error());
+  if (const cbor::Value* dt = mso->Find("docType"); dt && dt->is_text()) doc_type = dt->text();
+  json j{{"command", "show"}, {"docType", doc_type}};
+  std::ostringstream text;
+  text << "document type: " << doc_type << "\n";
+  if (const cbor::Value* vi = mso->Find("validityInfo")) {
+    for (const char* f : {"signed", "validFrom", "validUntil"}) {
+      if (const cbor::Value* t = vi->Find(f)) {
+        j["validity"][f] = ValueJson(*t);
+        text << "  " << f << ": " << ValueText(*t) << "\n";
+      }
+    }
+  }
+  if (const cbor::Value* st = mso->Find("status")) {
+    j["status"] = ValueJson(*st);
+    text << "  status list: " << ValueText(*st) << "\n";
+  }
+  if (auto kid = is.issuer_auth.kid()) j["kid"] = ToHex(*kid);
+  auto chain = is.issuer_auth.x5chain();
+  if (chain && !chain->empty()) {
+    if (auto c = keys::Certificate::FromDer(chain->front())) {
+      j["signer"] = c->subject();
+      text << "  signed by: " << c->subject() << "\n";
+    }
+  }
+  text << "elements (not yet verified):\n";
+  for (const auto& ns : is.name_spaces) {
+    for (const auto& it : ns.items) {
+      j["elements"][it.element_id] = ValueJson(it.element_value);
+      text << "  " << LabelOf(doc_type, it.element_id) << ": " << ValueText(it.element_value) << "\n";
+    }
+  }
+  if (!o.trust.trust_list.empty()) {
+    WQ_ASSIGN(auto trust, LoadTrust(o.trust, ctx.Now()));
+    auto r = mdoc::DocumentVerifier(*trust).VerifyIssuerSigned(is, {ctx.Now()});
+    j["verified"] = r.ok();
+    text << "issuer verification: " << (r.ok() ? "valid" : "INVALID") << "\n";
+    for (const auto& f : r.failures) {
+      j["failures"].push_back({{"reason", mdoc::ReasonCode(f.reason)}, {"detail", f.detail}});
+      text << "  " << mdoc::ReasonCode(f.reason) << ": " << f.detail << "\n";
+    }
+    if (!r.ok()) {
+      ctx.exit->value = kExitCheckFailed;
+      if (ctx.json_out) std::cout << Dump(j) << "\n";
+      else std::cout << text.str();
+      return Ok();
+    }
+    text << "  issued by " << r.document->agency_name_en() << " / " << r.document->agency_name_ar() << "\n";
+  }
+  ctx.Success(j, text.str());
+  return Ok();
+}
+
+// ---- qr present / verify / challenge ----
+
+struct PresentOpts {
+  std::string credential, disclose, profile, challenge, png, text_out;
+  KeyOpts device;
+  bool terminal = false;
+};
+
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+Status RunPresent(const Ctx& ctx, const PresentOpts& o) {
+  WQ_ASSIGN(Bytes bytes, keys::ReadFileBytes(o.credential, 4u << 20));
+  WQ_ASSIGN(mdoc::ParsedIssuerSigned is, mdoc::ParseIssuerSigned(bytes));
+  WQ_ASSIGN(cbor::Value mso, MsoOf(is));
+  const cbor::Value* dt = mso.Find("docType");
+  if (!dt || !dt->is_text()) return Fail(Errc::kMalformed, "credential MSO has no docType");
+  std::vector<std::string> disclose = SplitCommas(o.disclose);
+  if (!o.profile.empty()) {
+    const mdoc::DocTypeSpec* spec = mdoc::Catalogue::Default().Find(dt->text());
+    if (!spec) return Fail(Errc::kNotFound, "no catalogue entry for " + dt->text());
+    WQ_ASSIGN(disclose, spec->Profile(o.profile));
+  }
+  WQ_ASSIGN(keys::KeyHandle device, OpenKey(o.device));
+  qr::PresentationRequest r;
+  r.credential = &is;
+  r.doc_type = dt->text();
+  r.disclose = disclose;
+  r.device_key = &device;
+  r.presented_at = ctx.Now();
+  if (!o.challenge.empty()) {
+    WQ_ASSIGN(std::string wqc, ReadText(o.challenge, 8192));
+    while (!wqc.empty() && (wqc.back() == '\n' || wqc.back() == '\r')) wqc.pop_back();
+    WQ_ASSIGN(qr::Challenge c, qr::ParseChallenge(wqc));
+    r.nonce = c.nonce;
+    std::cerr << "answering a challenge from a verifier that calls itself \"" << c.verifier_name << "\" (unverified)\n";
+  }
+  WQ_ASSIGN(qr::Presentation p, qr::BuildPresentation(r));
+  WQ_ASSIGN(wallet::QrCode code, wallet::EncodeQr(p.text));
+  if (!o.png.empty()) WQ_TRY(wallet::WritePng(code, {}, o.png));
+  if (!o.text_out.empty()) WQ_TRY(keys::WriteFileAtomically(o.text_out, AsBytes(p.text), keys::WriteMode::kReplace, 0644));
+  json j{{"command", "present"}, {"characters", p.text.size()}, {"version", code.version}, {"elements", disclose}};
+  std::string text = std::to_string(disclose.size()) + " elements, " + std::to_string(p.text.size()) +
+                     " characters, QR version " + std::to_string(code.version) + "\n";
+  if (o.terminal) text += wallet::RenderTerminal(code);
+  if (o.png.empty() && o.text_out.empty()) text += p.text + "\n";
+  ctx.Success(j, text);
+  return Ok();
+}
+
+struct VerifyOpts {
+  std::string image, text_file;
+  TrustOpts trust;
+  std::string challenge;
+  int64_t challenge_at = 0;
+  int64_t max_age = qr::kDefaultMaxAge;
+};
+
+Status RunVerify(const Ctx& ctx, const VerifyOpts& o) {
+  std::string text;
+  if (!o.image.empty()) {
+    WQ_ASSIGN(text, verifier::DecodeQrImageFile(o.image));
+  } else if (!o.text_file.empty()) {
+    WQ_ASSIGN(text, ReadText(o.text_file, qr::kMaxQrText + 16));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  } else {
+    return Fail(Errc::kInvalidArgument, "give --image or --text");
+  }
+  int64_t now = ctx.Now();
+  WQ_ASSIGN(auto trust, LoadTrust(o.trust, now));
+  qr::Policy p;
+  p.now = now;
+  p.max_age = o.max_age;
+  if (!o.challenge.empty()) {
+    WQ_ASSIGN(std::string wqc, ReadText(o.challenge, 8192));
+    while (!wqc.empty() && (wqc.back() == '\n' || wqc.back() == '\r')) wqc.pop_back();
+    WQ_ASSIGN(qr::Challenge c, qr::ParseChallenge(wqc));
+    p.expected_nonce = c.nonce;
+    p.challenge_issued_at = o.challenge_at ? o.challenge_at : now;
+  }
+  // Signed status lists arrive with the status-list work; until then every status is unconfirmed.
+  qr::Report r = qr::VerifyPresentation(text, *trust, nullptr, p);
+  json j{{"command", "verify"}, {"verdict", qr::VerdictName(r.verdict)}, {"presentedAt", r.presented_at},
+         {"challengeMode", r.challenge_mode}};
+  std::ostringstream out;
+  out << "verdict: " << qr::VerdictName(r.verdict) << "\n";
+  for (const auto& c : r.checks) {
+    const char* state = c.state == qr::CheckState::kPassed ? "pass" : c.state == qr::CheckState::kFailed ? "FAIL" : "skip";
+    json cj{{"name", c.name}, {"state", state}};
+    out << "  " << state << "  " << c.name;
+    for (const auto& f : c.findings) {
+      cj["findings"].push_back({{"reason", mdoc::ReasonCode(f.reason)}, {"detail", f.detail}});
+      out << "  [" << mdoc::ReasonCode(f.reason) << ": " << f.detail << "]";
+    }
+    out << "\n";
+    j["checks"].push_back(cj);
+  }
+  for (const auto& d : r.documents) {
+    json dj{{"docType", d.doc_type()}, {"issuer", {{"id", d.agency_id()}, {"en", d.agency_name_en()}, {"ar", d.agency_name_ar()}}}};
+    out << "  " << d.doc_type() << " issued by " << d.agency_name_en() << " / " << d.agency_name_ar() << "\n";
+    for (const auto& e : d.elements()) {
+      dj["elements"][e.id] = ValueJson(e.value);
+      out << "    " << LabelOf(d.doc_type(), e.id) << ": " << ValueText(e.value) << "\n";
+    }
+    j["documents"].push_back(dj);
+  }
+  if (r.verdict == qr::Verdict::kValid) {
+    ctx.Success(j, out.str());
+  } else {
+    ctx.exit->value = kExitCheckFailed;
+    if (ctx.json_out) std::cout << Dump(j) << "\n";
+    else std::cout << out.str();
+  }
+  return Ok();
+}
+
+struct ChallengeOpts {
+  std::string name, out, png;
+};
+
+Status RunChallenge(const Ctx& ctx, const ChallengeOpts& o) {
+  qr::Challenge c = qr::NewChallenge(o.name);
+  std::string text = qr::EncodeChallenge(c);
+  if (!o.out.empty()) WQ_TRY(keys::WriteFileAtomically(o.out, AsBytes(text), keys::WriteMode::kReplace, 0600));
+  if (!o.png.empty()) {
+    WQ_ASSIGN(wallet::QrCode code, wallet::EncodeQr(text));
+    WQ_TRY(wallet::WritePng(code, {}, o.png));
+  }
+  ctx.Success({{"command", "challenge"}, {"text", text}}, text + "\n");
+  return Ok();
+}
+
+template <class F>
+std::function<void()> Action(std::shared_ptr<Ctx> ctx, std::string name, F f) {
+  return [ctx, name, f] {
+    Status s = f();
+    if (!s) ctx->Fail(name, s.error());
+  };
+}
+
+}  // namespace
+
+void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
+  auto mctx = std::make_shared<Ctx>();
+  mctx->exit = &exit_code;
+  mctx->component = "mdoc";
+  CLI::App* mdoc_cmd = app.add_subcommand("mdoc", "ISO 18013-5 credentials: issue from a record, show any mdoc");
+  mdoc_cmd->require_subcommand(1);
+  mdoc_cmd->add_flag("--json", mctx->json_out, "one JSON object on stdout");
+  mdoc_cmd->add_option("--now", mctx->now, "the clock, seconds since the epoch (default: system clock)");
+
+  auto io = std::make_shared<IssueOpts>();
+  CLI::App* issue = mdoc_cmd->add_subcommand("issue", "record JSON + device key + signer -> credential file");
+  issue->add_option("--record", io->record, "the agency record: a JSON object of claims")->required();
+  issue->add_option("--doctype", io->doc_type, "document type, e.g. kw.gov.paci.civil_id.1")->required();
+  issue->add_option("--device-key", io->device_key, "the holder's device public key (PEM, certificate or sealed key)")->required();
+  issue->add_option("--signer-cert", io->cert, "the document-signer certificate")->required();
+  AddKeyOptions(issue, io->signer, "--signer-key", "the document-signer key");
+  issue->add_option("--valid-days", io->valid_days, "validity in days")->capture_default_str();
+  issue->add_option("--status-uri", io->status_uri, "Token Status List URI");
+  issue->add_option("--status-idx", io->status_idx, "index in the list (default: random)");
+  issue->add_option("--catalogue", io->catalogue_dir, "a catalogue directory instead of the default");
+  issue->add_option("--out", io->out, "credential file to write (not overwritten)")->required();
+  issue->callback(Action(mctx, "issue", [mctx, io] { return RunIssue(*mctx, *io); }));
+
+  auto so = std::make_shared<ShowOpts>();
+  CLI::App* show = mdoc_cmd->add_subcommand("show", "decode and display an mdoc (IssuerSigned or DeviceResponse)");
+  show->add_option("file", so->file, "the credential file")->required();
+  AddTrustOptions(show, so->trust);
+  show->callback(Action(mctx, "show", [mctx, so] { return RunShow(*mctx, *so); }));
+
+  auto qctx = std::make_shared<Ctx>();
+  qctx->exit = &exit_code;
+  qctx->component = "qr";
+  CLI::App* qr_cmd = app.add_subcommand("qr", "WQ1 presentations and WQC challenges");
+  qr_cmd->require_subcommand(1);
+  qr_cmd->add_flag("--json", qctx->json_out, "one JSON object on stdout");
+  qr_cmd->add_option("--now", qctx->now, "the clock, seconds since the epoch (default: system clock)");
+
+  auto po = std::make_shared<PresentOpts>();
+  CLI::App* present = qr_cmd->add_subcommand("present", "credential + device key -> WQ1 QR (PNG, text, terminal)");
+  present->add_option("--credential", po->credential, "the credential file")->required();
+  AddKeyOptions(present, po->device, "--device-key", "the device key bound in the credential");
+  present->add_option("--disclose", po->disclose, "element ids, comma separated");
+  present->add_option("--profile", po->profile, "a named disclosure profile, e.g. checkpoint_identity");
+  present->add_option("--challenge", po->challenge, "a file with the WQC text scanned from the verifier");
+  present->add_option("--png", po->png, "write the QR as PNG");
+  present->add_option("--text-out", po->text_out, "write the WQ1 text");
+  present->add_flag("--terminal", po->terminal, "draw the QR in the terminal");
+  present->callback(Action(qctx, "present", [qctx, po] { return RunPresent(*qctx, *po); }));
+
+  auto vo = std::make_shared<VerifyOpts>();
+  CLI::App* verify = qr_cmd->add_subcommand("verify", "decode a QR (PNG/JPEG or text) and verify it offline");
+  verify->add_option("--image", vo->image, "a photo or screenshot of the QR (PNG or JPEG)");
+  verify->add_option("--text", vo->text_file, "a file with the WQ1 text");
+  AddTrustOptions(verify, vo->trust);
+  verify->add_option("--challenge", vo->challenge, "the WQC this verifier showed (challenge mode)");
+  verify->add_option("--challenge-at", vo->challenge_at, "when the challenge was shown (seconds since the epoch)");
+  verify->add_option("--max-age", vo->max_age, "seconds a time-mode QR stays fresh")->capture_default_str();
+  verify->callback(Action(qctx, "verify", [qctx, vo] { return RunVerify(*qctx, *vo); }));
+
+  auto co = std::make_shared<ChallengeOpts>();
+  CLI::App* challenge = qr_cmd->add_subcommand("challenge", "make a WQC challenge for the wallet to answer");
+  challenge->add_option("--name", co->name, "the verifier's name, shown to the citizen as a claim")->required();
+  challenge->add_option("--out", co->out, "write the WQC text here");
+  challenge->add_option("--png", co->png, "write the WQC as a QR PNG");
+  challenge->callback(Action(qctx, "challenge", [qctx, co] { return RunChallenge(*qctx, *co); }));
+}
+
+}  // namespace wathiq::cli
