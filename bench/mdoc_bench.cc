@@ -145,6 +145,23 @@ int main() {
     std::printf("  %-28s %8zu %8zu %10zu %8d\n", name.c_str(), p->cbor_bytes, p->zlib_bytes, p->text.size(),
                 wallet::MinVersionFor(p->text.size(), 'M'));
   }
+  // A credential issued for QR use: the same record, only the checkpoint_identity elements signed, a short
+  // status URI. Still an ordinary ISO 18013-5 mdoc of the same docType, bound to the same device key.
+  {
+    mdoc::IssueRequest compact = req;
+    compact.elements.clear();
+    for (const auto& e : elements) {
+      if (std::find(profile->begin(), profile->end(), e.id) != profile->end()) compact.elements.push_back(e);
+    }
+    compact.status = mdoc::StatusRef{"https://s.paci.gov.kw/7", 93731};
+    auto cbytes = issuer->Issue(compact);
+    auto cparsed = mdoc::ParseIssuerSigned(*cbytes);
+    mdoc::qr::PresentationRequest r{&*cparsed, kDocType, *profile, device->get(), pki.now, std::nullopt};
+    auto p = mdoc::qr::BuildPresentation(r);
+    if (!p) std::abort();
+    std::printf("  %-28s %8zu %8zu %10zu %8d\n", "checkpoint credential (6/6)", p->cbor_bytes, p->zlib_bytes,
+                p->text.size(), wallet::MinVersionFor(p->text.size(), 'M'));
+  }
   std::printf("  (target: checkpoint_identity at version 27 or lower, at most 1,637 characters)\n");
   return 0;
 }

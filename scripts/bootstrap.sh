@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
   build-essential cmake pkg-config ninja-build
   libssl-dev libsodium-dev libbotan-2-dev libsqlcipher-dev nlohmann-json3-dev catch2
-  libcbor-dev zlib1g-dev libqrencode-dev libzxing-dev libpng-dev libstb-dev libjpeg-dev
+  libcbor-dev zlib1g-dev libzopfli-dev libqrencode-dev libzxing-dev libpng-dev libstb-dev libjpeg-dev
   libcpp-httplib-dev libcli11-dev libexpected-dev libp11-kit-dev softhsm2 openssl
   clang libclang-rt-14-dev
   python3 python3-cbor2 python3-cryptography

@@ -112,7 +112,7 @@ Result<Presentation> BuildPresentation(const PresentationRequest& r) {
                                      r.nonce ? Value::Bytes(*r.nonce) : Value::Null(), std::move(response)});
   Bytes cbor_bytes = cbor::Encode(envelope);
   if (cbor_bytes.size() > kMaxInflated) return Fail(Errc::kLimit, "presentation exceeds 64 KiB before compression");
-  Bytes z = zlib::Deflate(cbor_bytes, 9);
+  Bytes z = zlib::DeflateSmallest(cbor_bytes);  // every byte saved is a smaller, easier-to-scan QR
   Presentation p{std::string(kPresentationPrefix) + base45::Encode(z), cbor_bytes.size(), z.size()};
   if (p.text.size() > kMaxQrText) {
     return Fail(Errc::kLimit, "presentation needs " + std::to_string(p.text.size()) +

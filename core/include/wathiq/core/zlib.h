@@ -7,5 +7,8 @@
 
 namespace wathiq::zlib {
 Bytes Deflate(ByteView data, int level = 9);
+// The smallest zlib stream we know how to make (Zopfli's exhaustive search; any inflate reads it). About
+// 100 times slower than level 9: for a QR code, where every byte costs a module, not for bulk data.
+Bytes DeflateSmallest(ByteView data, int iterations = 15);
 Result<Bytes> Inflate(ByteView data, size_t max_output);
 }  // namespace wathiq::zlib
