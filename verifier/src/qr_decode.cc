@@ -1,17 +1,20 @@
 #include "wathiq/verifier/qr_decode.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
+#include <string>
 #include <vector>
 
 #include <png.h>
 // jpeglib.h needs FILE and size_t declared first.
 #include <jpeglib.h>
+#include <jerror.h>
 
 // zxing-cpp 1.4: without this, Result::text() is a std::wstring (design/DEPENDENCIES.md, trap 5).
 #define ZX_USE_UTF8 1
@@ -155,6 +158,10 @@ Result<Grey> LoadJpeg(ByteView data) {
   auto decoder = std::make_unique<JpegDecoder>();
   JpegDecoder* d = decoder.get();
   auto failure = [d]() {
+    if (d->err.pub.msg_code == JERR_NO_BACKING_STORE) {  // over kMaxJpegMemory: libjpeg-turbo has no disk spill
+      return Fail(Errc::kLimit, "JPEG: decoding would need more than " + std::to_string(kMaxJpegMemory >> 20) +
+                                    " MiB (a large progressive image)");
+    }
     return Fail(d->err.limit_hit ? Errc::kLimit : Errc::kMalformed, std::string("JPEG: ") + d->err.message);
   };
   if (!JpegReadHeader(d, data.data(), data.size())) return failure();
@@ -201,7 +208,9 @@ ZXing::Result ReadQr(const uint8_t* pixels, int width, int height, int stride, b
 // 4-module quiet zone) and handed to zxing's pure-symbol reader, which does all the error correction.
 ZXing::Result ReadQrViaGrid(const uint8_t* pixels, int width, int height) {
   ZXing::Result found;
-  internal::VisitQrGrids(pixels, width, height, kMaxGridCandidates, [&](const internal::SampledGrid& grid) {
+  internal::VisitQrGrids(pixels, width, height, kMaxGridCandidates, [&](const internal::SampledGrid& sampled) {
+    internal::SampledGrid grid = sampled;
+    if (!internal::StampFunctionPatterns(grid)) return false;  // never hand zxing a malformed symbol
     constexpr int kPx = 4, kQuiet = 4;
     const int side = (grid.dimension + 2 * kQuiet) * kPx;
     std::vector<uint8_t> img(static_cast<size_t>(side) * static_cast<size_t>(side), 255);

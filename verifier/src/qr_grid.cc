@@ -103,6 +103,7 @@ class Image {
     return binary_[static_cast<size_t>(y) * static_cast<size_t>(w_) + static_cast<size_t>(x)] != 0;
   }
   double Threshold(double x, double y) const {
+    if (!Reasonable(x) || !Reasonable(y)) return mid_;
     const int bx = std::clamp(static_cast<int>(x) / block_, 0, bw_ - 1);
     const int by = std::clamp(static_cast<int>(y) / block_, 0, bh_ - 1);
     return threshold_[static_cast<size_t>(by) * static_cast<size_t>(bw_) + static_cast<size_t>(bx)];
@@ -110,6 +111,8 @@ class Image {
   // Bilinear grey at a continuous position (pixel centres at +0.5); outside the image: the mid-grey
   // plus half the range, i.e. light, as paper around a code usually is.
   double Grey(Pt p) const {
+    // A degenerate fit can map a module to inf or NaN: treat it as outside (and never cast it to int).
+    if (!Reasonable(p.x) || !Reasonable(p.y)) return mid_ + range_ / 2;
     const double fx = p.x - 0.5, fy = p.y - 0.5;
     const int x0 = static_cast<int>(std::floor(fx)), y0 = static_cast<int>(std::floor(fy));
     const double ax = fx - x0, ay = fy - y0;
@@ -119,6 +122,7 @@ class Image {
   bool DarkAt(Pt p) const { return Grey(p) < Threshold(p.x, p.y); }
 
  private:
+  static bool Reasonable(double v) { return v > -1e6 && v < 1e6; }  // false for NaN too
   int Raw(int x, int y) const { return px_[static_cast<size_t>(y) * static_cast<size_t>(w_) + static_cast<size_t>(x)]; }
   double At(int x, int y) const { return In(x, y) ? Raw(x, y) : mid_ + range_ / 2; }
 
@@ -442,6 +446,7 @@ bool FindAlignment(const Image& img, const Homography& H, Pt centre, Pt* found) 
   for (size_t i = 0; i < n; ++i) {
     if (scores[i].second >= best - 0.1 * img.range()) sum = sum + scores[i].first, count += 1;
   }
+  if (count == 0) return false;
   const Pt best_at = (1.0 / count) * sum;
   if (best < 0.4 * img.range()) return false;
   int agree = 0;
@@ -540,6 +545,52 @@ uint32_t VersionInformationWord(int version) {
     if (rem & (1u << i)) rem ^= 0x1f25u << (i - 12);  // generator G(x) = x^12+x^11+x^10+x^9+x^8+x^5+x^2+1
   }
   return (static_cast<uint32_t>(version) << 12) | rem;
+}
+
+bool StampFunctionPatterns(SampledGrid& grid) {
+  const int d = grid.dimension;
+  if (d < kMinDimension || d > kMaxDimension || (d - 17) % 4 != 0 ||
+      grid.dark.size() != static_cast<size_t>(d) * static_cast<size_t>(d)) {
+    return false;
+  }
+  const int version = (d - 17) / 4;
+  auto set = [&](int x, int y, bool dark) {
+    if (x >= 0 && y >= 0 && x < d && y < d) {
+      grid.dark[static_cast<size_t>(y) * static_cast<size_t>(d) + static_cast<size_t>(x)] = dark ? 1 : 0;
+    }
+  };
+  // Finders with their light separators: rings at Chebyshev distance 0..4 from the centre are
+  // dark, light, dark (the 3x3 core), dark border at 3, separator at 4.
+  for (const auto& [fx, fy] : {std::pair{3, 3}, std::pair{d - 4, 3}, std::pair{3, d - 4}}) {
+    for (int y = fy - 4; y <= fy + 4; ++y) {
+      for (int x = fx - 4; x <= fx + 4; ++x) {
+        const int ring = std::max(std::abs(x - fx), std::abs(y - fy));
+        set(x, y, ring != 2 && ring != 4);
+      }
+    }
+  }
+  for (int i = 8; i <= d - 9; ++i) {  // timing patterns
+    set(i, 6, i % 2 == 0);
+    set(6, i, i % 2 == 0);
+  }
+  const std::vector<int> centres = AlignmentPatternCentres(version);
+  for (int cy : centres) {
+    for (int cx : centres) {
+      if ((cx < 9 && cy < 9) || (cx > d - 10 && cy < 9) || (cx < 9 && cy > d - 10)) continue;
+      for (int j = -2; j <= 2; ++j) {
+        for (int i = -2; i <= 2; ++i) set(cx + i, cy + j, std::max(std::abs(i), std::abs(j)) != 1);
+      }
+    }
+  }
+  set(8, d - 8, true);  // the dark module
+  if (const uint32_t word = VersionInformationWord(version)) {
+    for (int i = 0; i < 18; ++i) {
+      const bool bit = (word >> i) & 1u;
+      set(d - 11 + i % 3, i / 3, bit);
+      set(i / 3, d - 11 + i % 3, bit);
+    }
+  }
+  return true;
 }
 
 std::vector<int> AlignmentPatternCentres(int version) {

@@ -29,6 +29,14 @@ struct SampledGrid {
 bool VisitQrGrids(const uint8_t* pixels, int width, int height, int max_candidates,
                   const std::function<bool(const SampledGrid&)>& visit);
 
+// Overwrites the function patterns (finders with separators, timing patterns, alignment patterns, the
+// dark module and, from version 7, the version information) with their exact values for
+// grid.dimension, leaving the data, error correction and format information as sampled. They carry no
+// data; making them exact spares the pure-symbol reader a sampling error there and, with Debian's
+// zxing-cpp 1.4 (built with assertions on), an abort() in its pure-symbol detector on grids whose
+// finders came out wrong (found by fuzzing). Returns false when dimension is not 21..177, 1 mod 4.
+bool StampFunctionPatterns(SampledGrid& grid);
+
 // Alignment pattern centre coordinates (module indices) for a version, as in ISO/IEC 18004 annex E.
 std::vector<int> AlignmentPatternCentres(int version);
 

@@ -69,7 +69,8 @@ struct GreyImage {
 // Errors: kInvalidArgument (bad options or code), kLimit (side > kMaxRenderSide).
 Result<GreyImage> RenderGrey(const QrCode& code, const QrOptions& options = {});
 
-// The image above as a PNG (8-bit greyscale), in memory.
+// The image above as a PNG, in memory: 1 bit per pixel (a black and white palette), which deflates
+// several times faster and smaller than 8-bit grey.
 Result<Bytes> RenderPng(const QrCode& code, const QrOptions& options = {});
 
 // Writes the PNG atomically: a temporary file in the same directory, fsync, then rename over path. On
