@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 what=${1:?smoke or long}
 build=${2:?build dir}
 runs=${3:-10000000}
-seconds=${WATHIQ_FUZZ_SECONDS:-15}
+seconds=${WATHIQ_FUZZ_SECONDS:-10}
 corpus_root="$build/fuzz-corpus"
 artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"

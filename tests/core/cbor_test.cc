@@ -16,13 +16,29 @@ namespace {
 std::atomic<bool> g_counting{false};
 std::atomic<size_t> g_allocated{0};
 }  // namespace
-void* operator new(size_t n) {
+// Every non-aligned form is replaced together, so each allocation is freed by its own pair (ASan checks).
+namespace {
+void* Counted(size_t n) {
   if (g_counting) g_allocated += n;
-  if (void* p = std::malloc(n ? n : 1)) return p;
+  return std::malloc(n ? n : 1);
+}
+}  // namespace
+void* operator new(size_t n) {
+  if (void* p = Counted(n)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](size_t n) {
+  if (void* p = Counted(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(size_t n, const std::nothrow_t&) noexcept { return Counted(n); }
+void* operator new[](size_t n, const std::nothrow_t&) noexcept { return Counted(n); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 using wathiq::Bytes;
 using wathiq::Errc;
