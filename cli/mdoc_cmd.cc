@@ -28,6 +28,13 @@ Result<std::string> ReadText(const std::string& path, size_t max = 1 << 20) {
   return std::string(b.begin(), b.end());
 }
 
+// A one-line text file (a WQ1 or WQC code), without its trailing newline.
+Result<std::string> ReadLine(const std::string& path, size_t max) {
+  WQ_ASSIGN(std::string text, ReadText(path, max));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
 json ValueJson(const cbor::Value& v) {
   switch (v.type()) {
     case cbor::Type::kText: return v.text();
@@ -258,8 +265,7 @@ Status RunPresent(const Ctx& ctx, const PresentOpts& o) {
   r.device_key = &device;
   r.presented_at = ctx.Now();
   if (!o.challenge.empty()) {
-    WQ_ASSIGN(std::string wqc, ReadText(o.challenge, 8192));
-    while (!wqc.empty() && (wqc.back() == '\n' || wqc.back() == '\r')) wqc.pop_back();
+    WQ_ASSIGN(std::string wqc, ReadLine(o.challenge, 8192));
     WQ_ASSIGN(qr::Challenge c, qr::ParseChallenge(wqc));
     r.nonce = c.nonce;
     std::cerr << "answering a challenge from a verifier that calls itself \"" << c.verifier_name << "\" (unverified)\n";
@@ -290,8 +296,7 @@ Status RunVerify(const Ctx& ctx, const VerifyOpts& o) {
   if (!o.image.empty()) {
     WQ_ASSIGN(text, verifier::DecodeQrImageFile(o.image));
   } else if (!o.text_file.empty()) {
-    WQ_ASSIGN(text, ReadText(o.text_file, qr::kMaxQrText + 16));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    WQ_ASSIGN(text, ReadLine(o.text_file, qr::kMaxQrText + 16));
   } else {
     return Fail(Errc::kInvalidArgument, "give --image or --text");
   }
@@ -301,8 +306,7 @@ Status RunVerify(const Ctx& ctx, const VerifyOpts& o) {
   p.now = now;
   p.max_age = o.max_age;
   if (!o.challenge.empty()) {
-    WQ_ASSIGN(std::string wqc, ReadText(o.challenge, 8192));
-    while (!wqc.empty() && (wqc.back() == '\n' || wqc.back() == '\r')) wqc.pop_back();
+    WQ_ASSIGN(std::string wqc, ReadLine(o.challenge, 8192));
     WQ_ASSIGN(qr::Challenge c, qr::ParseChallenge(wqc));
     p.expected_nonce = c.nonce;
     p.challenge_issued_at = o.challenge_at ? o.challenge_at : now;

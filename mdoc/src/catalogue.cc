@@ -506,6 +506,17 @@ bool Date::IsValid() const {
   return year >= 0 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 && day <= DaysInMonth(year, month);
 }
 
+int64_t Date::DaysSinceEpoch() const {
+  // Howard Hinnant's days_from_civil, the inverse of CivilFromDays.
+  int64_t y = year - (month <= 2);
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned m = static_cast<unsigned>(month), d = static_cast<unsigned>(day);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
 Date Date::FromUnix(int64_t seconds) {
   int64_t days = seconds / 86400;
   if (seconds % 86400 < 0) --days;  // floor for instants before 1970

@@ -123,6 +123,7 @@ struct Date {
   // Exactly "YYYY-MM-DD" (RFC 3339 full-date) naming a real calendar date, else kMalformed.
   static Result<Date> Parse(std::string_view yyyy_mm_dd);
   static Date FromUnix(int64_t seconds);  // UTC
+  int64_t DaysSinceEpoch() const;         // days from 1970-01-01 (negative before)
   std::string ToString() const;           // YYYY-MM-DD
   bool IsValid() const;                   // a real calendar date with a four-digit year
   auto operator<=>(const Date&) const = default;
