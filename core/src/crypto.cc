@@ -218,11 +218,8 @@ class EcdsaSoftwareSigner final : public Signer {
     if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, DigestFor(alg_), nullptr, pkey_.get()) <= 0) {
       return Fail(Errc::kCrypto, OpensslError("EVP_DigestSignInit"));
     }
-    size_t len = 0;
-    if (EVP_DigestSign(ctx.get(), nullptr, &len, message.data(), message.size()) <= 0) {
-      return Fail(Errc::kCrypto, OpensslError("EVP_DigestSign"));
-    }
-    Bytes der(len);
+    Bytes der(2 * EcFieldBytes(curve_) + 16);  // a DER ECDSA-Sig-Value is at most this long
+    size_t len = der.size();
     if (EVP_DigestSign(ctx.get(), der.data(), &len, message.data(), message.size()) <= 0) {
       return Fail(Errc::kCrypto, OpensslError("EVP_DigestSign"));
     }

@@ -12,15 +12,37 @@ using cbor::Value;
 
 constexpr size_t kSaltBytes = 16;  // ISO 18013-5 9.1.2.5: at least 16 bytes; more only grows every QR
 
-// Uniform index in [0, n) from the CSPRNG (rejection sampling, no modulo bias).
-uint32_t RandomBelow(uint32_t n) {
-  uint32_t limit = UINT32_MAX - UINT32_MAX % n;
-  while (true) {
-    uint32_t r;
-    RandomBytes(reinterpret_cast<uint8_t*>(&r), sizeof r);
-    if (r < limit) return r % n;
+// All the randomness one issuance needs, drawn with one call: libsodium asks the kernel (getrandom) per
+// call, and two dozen system calls per credential cost more than the signature in a batch.
+class RandomPool {
+ public:
+  explicit RandomPool(size_t n) : bytes_(RandomBytes(n)) {}
+  ~RandomPool() { SecureWipe(bytes_); }
+  ByteView Take(size_t n) {
+    if (pos_ + n > bytes_.size()) {
+      SecureWipe(bytes_);
+      bytes_ = RandomBytes(std::max<size_t>(n, 64));
+      pos_ = 0;
+    }
+    ByteView v(bytes_.data() + pos_, n);
+    pos_ += n;
+    return v;
   }
-}
+  // Uniform index in [0, n) (rejection sampling, no modulo bias).
+  uint32_t Below(uint32_t n) {
+    uint32_t limit = UINT32_MAX - UINT32_MAX % n;
+    while (true) {
+      ByteView b = Take(4);
+      uint32_t r = static_cast<uint32_t>(b[0]) | static_cast<uint32_t>(b[1]) << 8 | static_cast<uint32_t>(b[2]) << 16 |
+                   static_cast<uint32_t>(b[3]) << 24;
+      if (r < limit) return r % n;
+    }
+  }
+
+ private:
+  Bytes bytes_;
+  size_t pos_ = 0;
+};
 
 }  // namespace
 
@@ -66,25 +88,25 @@ Result<Bytes> Issuer::Issue(const IssueRequest& r) const {
   }
   if (r.elements.size() > 4096) return Fail(Errc::kInvalidArgument, "too many elements");
   // digestIDs are a random permutation so their order says nothing about the elements.
+  RandomPool pool(r.elements.size() * (kSaltBytes + 4) + 16);
   std::vector<uint32_t> ids(r.elements.size());
   std::iota(ids.begin(), ids.end(), 0u);
-  for (size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[RandomBelow(static_cast<uint32_t>(i))]);
+  for (size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[pool.Below(static_cast<uint32_t>(i))]);
 
   Bytes items;  // the namespace's array of #6.24(bstr .cbor IssuerSignedItem)
   items.reserve(r.elements.size() * 96);
   cbor::AppendHead(items, 4, r.elements.size());
   Value digests = Value::MakeMap();
   digests.map().reserve(r.elements.size());
-  uint8_t salt[kSaltBytes];
   Bytes item;
   for (size_t i = 0; i < r.elements.size(); ++i) {
     const auto& e = r.elements[i];
-    RandomBytes(salt, sizeof salt);
+    ByteView salt = pool.Take(kSaltBytes);
     // IssuerSignedItem, keys in deterministic order: random, digestID, elementValue, elementIdentifier.
     item.clear();
     item.push_back(0xa4);
     AppendText(item, "random");
-    AppendBytes(item, ByteView(salt, sizeof salt));
+    AppendBytes(item, salt);
     AppendText(item, "digestID");
     cbor::AppendHead(item, 0, ids[i]);
     AppendText(item, "elementValue");
@@ -96,7 +118,6 @@ Result<Bytes> Issuer::Issue(const IssueRequest& r) const {
     AppendBytes(items, item);
     digests.Set(Value::Uint(ids[i]), Value::Bytes(Sha256(ByteView(items.data() + start, items.size() - start))));
   }
-  SecureWipe(salt, sizeof salt);
   Value value_digests = Value::MakeMap();
   value_digests.Set(r.name_space, std::move(digests));
 
