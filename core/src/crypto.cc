@@ -228,6 +228,7 @@ class EcdsaSoftwareSigner final : public Signer {
   }
   Result<PublicKey> public_key() const override { return pub_; }
   const SecureBuffer& scalar() const { return scalar_; }
+  EVP_PKEY* pkey() const { return pkey_.get(); }
 
  private:
   Alg alg_;
@@ -552,27 +553,11 @@ Result<Bytes> HkdfSha256(ByteView ikm, ByteView salt, ByteView info, size_t leng
 
 Result<Bytes> EcdhP256(ByteView private_scalar, const PublicKey& peer) {
   if (peer.curve() != Curve::kP256) return Fail(Errc::kInvalidArgument, "ECDH peer key must be P-256");
+  // The software signer validates the scalar and derives the key pair; ECDH runs on the same EVP_PKEY.
   WQ_ASSIGN(auto signer, EcdsaSignerFromScalar(Alg::kES256, Curve::kP256, private_scalar));
-  auto* ec = static_cast<EcdsaSoftwareSigner*>(signer.get());
-  (void)ec;
-  // Rebuild an EVP_PKEY with the private scalar for derivation.
-  Bn d(BN_secure_new());
-  BN_bin2bn(private_scalar.data(), static_cast<int>(private_scalar.size()), d.get());
-  WQ_ASSIGN(PublicKey own, signer->public_key());
-  std::unique_ptr<OSSL_PARAM_BLD, BldDel> bld(OSSL_PARAM_BLD_new());
-  OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0);
-  OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get());
-  OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, own.raw().data(), own.raw().size());
-  std::unique_ptr<OSSL_PARAM, ParamDel> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  PkeyCtx kctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  EVP_PKEY* raw = nullptr;
-  if (!kctx || EVP_PKEY_fromdata_init(kctx.get()) <= 0 ||
-      EVP_PKEY_fromdata(kctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) <= 0) {
-    return Fail(Errc::kCrypto, OpensslError("ECDH key"));
-  }
-  Pkey mine(raw);
+  const auto& mine = static_cast<const EcdsaSoftwareSigner&>(*signer);
   WQ_ASSIGN(Pkey theirs, PkeyFromPublic(peer));
-  PkeyCtx dctx(EVP_PKEY_CTX_new(mine.get(), nullptr));
+  PkeyCtx dctx(EVP_PKEY_CTX_new(mine.pkey(), nullptr));
   size_t len = 32;
   Bytes out(32);
   if (!dctx || EVP_PKEY_derive_init(dctx.get()) <= 0 || EVP_PKEY_derive_set_peer(dctx.get(), theirs.get()) <= 0 ||
