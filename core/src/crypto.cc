@@ -257,16 +257,6 @@ class Ed25519SoftwareSigner final : public Signer {
   SecureBuffer sk_;  // libsodium layout: seed || public key
 };
 
-Result<Curve> CurveForAlg(Alg alg) {
-  switch (alg) {
-    case Alg::kES256: return Curve::kP256;
-    case Alg::kES384: return Curve::kP384;
-    case Alg::kES512: return Curve::kP521;
-    case Alg::kEdDSA: return Curve::kEd25519;
-  }
-  return Fail(Errc::kUnsupported, "algorithm");
-}
-
 Result<std::unique_ptr<Signer>> EcdsaSignerFromScalar(Alg alg, Curve curve, ByteView secret) {
   size_t n = EcFieldBytes(curve);
   if (secret.size() != n) {
@@ -307,6 +297,17 @@ Result<std::unique_ptr<Signer>> EcdsaSignerFromScalar(Alg alg, Curve curve, Byte
 }
 
 }  // namespace
+
+// The curve a software key of `alg` is generated on (EdDSA: Ed25519).
+Result<Curve> CurveForAlg(Alg alg) {
+  switch (alg) {
+    case Alg::kES256: return Curve::kP256;
+    case Alg::kES384: return Curve::kP384;
+    case Alg::kES512: return Curve::kP521;
+    case Alg::kEdDSA: return Curve::kEd25519;
+  }
+  return Fail(Errc::kUnsupported, "algorithm");
+}
 
 std::string_view AlgName(Alg alg) {
   switch (alg) {

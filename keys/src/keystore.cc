@@ -104,7 +104,7 @@ Result<Parsed> Parse(ByteView f) {
   WQ_ASSIGN(out.info.alg, AlgFromCose(*alg->AsInt()));
   out.info.label = label->text();
   out.info.created_at = static_cast<int64_t>(created->uint());
-  WQ_ASSIGN(Curve curve, internal::CurveForSoftwareAlg(out.info.alg));
+  WQ_ASSIGN(Curve curve, CurveForAlg(out.info.alg));
   auto pk = PublicKey::FromRaw(curve, pub->bytes());
   if (!pk) return Wrap("sealed key metadata public key", pk.error());
   out.info.public_key = std::move(*pk);

@@ -24,14 +24,4 @@ inline Result<SecureBuffer> ExportSecretForSealing(const Signer& key) {
   return out;
 }
 
-inline Result<Curve> CurveForSoftwareAlg(Alg alg) {
-  switch (alg) {
-    case Alg::kES256: return Curve::kP256;
-    case Alg::kES384: return Curve::kP384;
-    case Alg::kES512: return Curve::kP521;
-    case Alg::kEdDSA: return Curve::kEd25519;
-  }
-  return Fail(Errc::kUnsupported, "algorithm");
-}
-
 }  // namespace wathiq::keys::internal

@@ -30,6 +30,8 @@ Result<Alg> AlgFromCose(int64_t id);
 
 enum class Curve { kP256, kP384, kP521, kEd25519, kEd448 };
 std::string_view CurveName(Curve c);
+// The curve a software key of `alg` is generated on (EdDSA: Ed25519).
+Result<Curve> CurveForAlg(Alg alg);
 
 class Signer {
  public:
