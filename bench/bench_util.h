@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace wathiq::bench {
@@ -29,6 +30,20 @@ double Rate(F&& fn, double seconds = 0.4, int rounds = 5) {
   }
   std::sort(rates.begin(), rates.end());
   return rates[rates.size() / 2];
+}
+
+// Two rates measured in alternating rounds, so that a neighbour's load or a frequency change hits both
+// alike: for the ratio targets. Returns the medians {ops/s of a, ops/s of b}.
+template <class A, class B>
+std::pair<double, double> RatePair(A&& a, B&& b, double seconds = 0.25, int rounds = 9) {
+  std::vector<double> ra, rb;
+  for (int r = 0; r < rounds; ++r) {
+    ra.push_back(Rate(a, seconds, 1));
+    rb.push_back(Rate(b, seconds, 1));
+  }
+  std::sort(ra.begin(), ra.end());
+  std::sort(rb.begin(), rb.end());
+  return {ra[ra.size() / 2], rb[rb.size() / 2]};
 }
 
 inline void Row(const std::string& name, double ops, const std::string& note = "") {

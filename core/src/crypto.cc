@@ -506,15 +506,18 @@ Result<Bytes> ExportSoftwareSecretForSealing(const Signer& signer) {
 
 // SHA-2 through OpenSSL with digests fetched once (its assembly uses the CPU's SHA extensions); HMAC from
 // libsodium.
-Bytes Sha256(ByteView data) {
+void Sha256(ByteView data, uint8_t out[32]) {
   // One digest context per thread, reused: creating one per call costs more than hashing 100 bytes.
   thread_local std::unique_ptr<EVP_MD_CTX, MdCtxDel> ctx(EVP_MD_CTX_new());
-  Bytes out(32);
   unsigned int len = 0;
   if (!ctx || EVP_DigestInit_ex2(ctx.get(), DigestFor(Alg::kES256), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) {
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), out, &len) != 1) {
     std::abort();  // only on allocation failure
   }
+}
+Bytes Sha256(ByteView data) {
+  Bytes out(32);
+  Sha256(data, out.data());
   return out;
 }
 Bytes Sha384(ByteView data) {

@@ -21,10 +21,25 @@ bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
 std::string FormatTdate(int64_t seconds) {
   Date date = Date::FromUnix(seconds);
   int64_t rem = seconds - date.DaysSinceEpoch() * 86400;
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%sT%02lld:%02lld:%02lldZ", date.ToString().c_str(), static_cast<long long>(rem / 3600),
-                static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
-  return buf;
+  if (date.year < 0 || date.year > 9999) {  // not an RFC 3339 year; kept printable for messages
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%sT%02lld:%02lld:%02lldZ", date.ToString().c_str(), static_cast<long long>(rem / 3600),
+                  static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+    return buf;
+  }
+  // Written digit by digit: issuance formats three per credential, and snprintf costs more than the rest
+  // of the MSO's encoding.
+  std::string s = "0000-00-00T00:00:00Z";
+  auto put = [&](size_t pos, int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i, v /= 10) s[pos + static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
+  };
+  put(0, date.year, 4);
+  put(5, date.month, 2);
+  put(8, date.day, 2);
+  put(11, rem / 3600, 2);
+  put(14, rem / 60 % 60, 2);
+  put(17, rem % 60, 2);
+  return s;
 }
 
 Result<int64_t> ParseTdate(std::string_view s) {

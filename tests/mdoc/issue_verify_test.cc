@@ -64,6 +64,73 @@ TEST_CASE("an issued civil ID verifies, bilingual values intact", "[mdoc]") {
   CHECK(cbor::Decode(cred.issuer_signed).has_value());
 }
 
+// Issuance writes its encodings directly rather than through cbor::Value: decoding strictly and
+// re-encoding must give the same bytes, and every digest must be SHA-256 over its tag-24 item.
+TEST_CASE("issued MSO and items are deterministic CBOR, with and without a status reference", "[mdoc]") {
+  auto pki = MustMakeTestPki();
+  for (bool with_status : {true, false}) {
+    for (size_t count : {size_t{1}, size_t{12}, size_t{30}}) {
+      INFO("status " << with_status << ", elements " << count);
+      auto cred = IssueCivilId(pki, [&](mdoc::IssueRequest& r) {
+        if (!with_status) r.status.reset();
+        auto base = r.elements;
+        r.elements.clear();
+        for (size_t i = 0; i < count; ++i) {  // more than 23 elements: two-byte digestIDs and map heads
+          auto e = base[i % base.size()];
+          if (i >= base.size()) e.id += "_" + std::to_string(i);
+          r.elements.push_back(e);
+        }
+      });
+      auto parsed = mdoc::ParseIssuerSigned(cred.issuer_signed);
+      REQUIRE(parsed);
+      const Bytes& payload = *parsed->issuer_auth.payload;
+      auto wrapped = cbor::Decode(payload);
+      REQUIRE(wrapped);
+      REQUIRE(wrapped->is_tag());
+      Bytes mso_bytes = wrapped->tagged().bytes();
+      auto mso = cbor::Decode(mso_bytes);
+      REQUIRE(mso);
+      CHECK(cbor::Encode(*mso) == mso_bytes);
+      CHECK(mso->Find("version")->text() == "1.0");
+      CHECK(mso->Find("digestAlgorithm")->text() == "SHA-256");
+      CHECK(mso->Find("docType")->text() == kCivilIdDocType);
+      CHECK((mso->Find("status") != nullptr) == with_status);
+      const auto* validity = mso->Find("validityInfo");
+      REQUIRE(validity);
+      CHECK(validity->Find("validFrom")->tagged().text() == mdoc::FormatTdate(pki.now - 3600));
+      const auto* digests = mso->Find("valueDigests")->Find(kCivilIdDocType);
+      REQUIRE(digests);
+      CHECK(digests->map().size() == count);
+      for (const auto& it : parsed->name_spaces.front().items) {
+        CHECK(cbor::Encode(*cbor::Decode(it.item_bytes)) == it.item_bytes);
+        const auto* d = digests->Find(cbor::Value::Uint(it.digest_id));
+        REQUIRE(d);
+        CHECK(d->bytes() == Sha256(cbor::WrapEncodedCbor(it.item_bytes)));
+      }
+      auto r = VerifyBytes(pki, cred.issuer_signed, pki.now);
+      INFO(Reasons(r));
+      CHECK(r.ok());
+    }
+  }
+}
+
+TEST_CASE("issuance refuses validity times outside four-digit years", "[mdoc][negative]") {
+  auto pki = MustMakeTestPki();
+  const auto& paci = pki.agency("paci");
+  auto issuer = mdoc::Issuer::Create(paci.ds_key, paci.ds_cert.der());
+  REQUIRE(issuer);
+  auto dk = GenerateSoftwareSigner(Alg::kES256);
+  auto req = CivilIdRequest(pki, *(*dk)->public_key());
+  req.validity.valid_until = 253402300800;  // 10000-01-01T00:00:00Z
+  auto r = issuer->Issue(req);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("1970..9999") != std::string::npos);
+  req.validity = {-1, -1, pki.now};
+  CHECK_FALSE(issuer->Issue(req));
+  req.validity = {pki.now, pki.now, 253402300799};
+  CHECK(issuer->Issue(req));
+}
+
 TEST_CASE("the verifier finds the signer by kid when x5chain is dropped", "[mdoc]") {
   auto pki = MustMakeTestPki();
   auto cred = IssueCivilId(pki);
@@ -218,6 +285,13 @@ TEST_CASE("DeviceResponse with a device signature verifies - a wrong transcript 
 TEST_CASE("tdate formatting and parsing", "[mdoc]") {
   CHECK(mdoc::FormatTdate(0) == "1970-01-01T00:00:00Z");
   CHECK(mdoc::FormatTdate(1601559002) == "2020-10-01T13:30:02Z");
+  CHECK(mdoc::FormatTdate(951782400) == "2000-02-29T00:00:00Z");
+  CHECK(mdoc::FormatTdate(253402300799) == "9999-12-31T23:59:59Z");
+  CHECK(mdoc::FormatTdate(-1) == "1969-12-31T23:59:59Z");
+  for (int64_t t = 0; t < 253402300799; t += 49999991) {  // digit by digit, checked against the parser
+    INFO(t);
+    CHECK(mdoc::ParseTdate(mdoc::FormatTdate(t)) == t);
+  }
   CHECK(mdoc::ParseTdate("2020-10-01T13:30:02Z") == 1601559002);
   CHECK(mdoc::ParseTdate("2020-10-01T16:30:02.123+03:00") == 1601559002);
   CHECK(mdoc::ParseTdate("2024-02-29T00:00:00Z").has_value());

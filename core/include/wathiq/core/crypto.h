@@ -88,6 +88,7 @@ Result<Bytes> ExportSoftwareSecretForSealing(const Signer& signer);
 
 // Hashes and KDFs.
 Bytes Sha256(ByteView data);
+void Sha256(ByteView data, uint8_t out[32]);  // into a caller's buffer: no allocation
 Bytes Sha384(ByteView data);
 Bytes Sha512(ByteView data);
 Bytes HmacSha256(ByteView key, ByteView data);
