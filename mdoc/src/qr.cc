@@ -230,6 +230,15 @@ Report VerifyPresentation(std::string_view text, const keys::TrustAnchors& ancho
           case StatusValue::kUnknown: findings.push_back({Reason::kStatusUnknown, a.detail}); break;
           case StatusValue::kIndexOutOfRange: findings.push_back({Reason::kStatusIndexOutOfRange, a.detail}); break;
         }
+      } else {
+        // No status reference: nothing can revoke it before it expires, so only a short-lived one passes.
+        status_ran = true;
+        int64_t span = d.validity().valid_until - d.validity().valid_from;
+        if (span > policy.max_unlisted_validity) {
+          findings.push_back({Reason::kStatusUnknown, "no status reference, and valid for " + std::to_string(span / 3600) +
+                                                          " h; a credential without one may be valid for at most " +
+                                                          std::to_string(policy.max_unlisted_validity / 3600) + " h"});
+        }
       }
       docs.push_back(d);
     }

@@ -105,6 +105,32 @@ TEST_CASE("time mode round trip: only the chosen items, every check passed", "[q
   CHECK(text.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:") == std::string::npos);
 }
 
+TEST_CASE("a credential without a status reference is accepted only when short-lived", "[qr]") {
+  SECTION("three days: valid, and the status check passed") {
+    Fixture f([](mdoc::IssueRequest& r) {
+      r.status.reset();
+      r.validity = {r.validity.signed_at, r.validity.valid_from, r.validity.valid_from + 3 * kDay};
+    });
+    auto r = f.Verify(f.Present());
+    INFO(Describe(r));
+    CHECK(r.verdict == qr::Verdict::kValid);
+    CHECK(r.checks.back().name == "status");
+    CHECK(r.checks.back().state == qr::CheckState::kPassed);
+  }
+  SECTION("a year: nothing could revoke it, so its status cannot be confirmed") {
+    Fixture f([](mdoc::IssueRequest& r) { r.status.reset(); });
+    auto r = f.Verify(f.Present());
+    INFO(Describe(r));
+    CHECK(r.verdict == qr::Verdict::kCannotConfirmStatus);
+    REQUIRE(r.failures.size() == 1);
+    CHECK(r.failures.front().reason == mdoc::Reason::kStatusUnknown);
+    CHECK(r.failures.front().detail.find("no status reference") != std::string::npos);
+    qr::Policy lenient;
+    lenient.max_unlisted_validity = 400 * kDay;  // a verifier's explicit policy
+    CHECK(f.Verify(f.Present(), lenient).verdict == qr::Verdict::kValid);
+  }
+}
+
 TEST_CASE("challenge mode round trip", "[qr]") {
   Fixture f;
   qr::Challenge c = qr::NewChallenge("\xd9\x86\xd9\x82\xd8\xb7\xd8\xa9 \xd8\xa7\xd9\x84\xd9\x86\xd9\x88\xd9\x8a\xd8\xb5\xd9\x8a\xd8\xa8");

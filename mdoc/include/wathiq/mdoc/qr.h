@@ -30,6 +30,9 @@ inline constexpr size_t kNonceBytes = 16;
 inline constexpr int64_t kDefaultMaxAge = 120;     // seconds a time-mode QR stays fresh
 inline constexpr int64_t kDefaultMaxAhead = 30;    // seconds a wallet clock may run ahead
 inline constexpr int64_t kDefaultChallengeLifetime = 300;
+// A credential with no status reference cannot be revoked or suspended, so it is accepted only when it is
+// short-lived (the ISO 18013-5 practice of refreshing short-lived MSOs): validity of at most 3 days.
+inline constexpr int64_t kDefaultMaxUnlistedValidity = 3 * 86400;
 
 // ---- Challenge (verifier → wallet) ----
 
@@ -91,6 +94,9 @@ struct Policy {
   std::optional<Bytes> expected_nonce;
   int64_t challenge_issued_at = 0;
   int64_t challenge_lifetime = kDefaultChallengeLifetime;
+  // validUntil - validFrom allowed for a credential without a status reference; longer gives
+  // status_unknown (verdict cannot_confirm_status).
+  int64_t max_unlisted_validity = kDefaultMaxUnlistedValidity;
 };
 
 enum class Verdict { kValid, kInvalid, kCannotConfirmStatus };
