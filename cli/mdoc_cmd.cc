@@ -113,7 +113,7 @@ void AddTrustOptions(CLI::App* c, TrustOpts& t) {
 // ---- mdoc issue ----
 
 struct IssueOpts {
-  std::string record, doc_type, device_key, cert, out, status_uri, catalogue_dir;
+  std::string record, doc_type, device_key, cert, out, status_uri, catalogue_dir, only_profile;
   KeyOpts signer;
   int valid_days = 365;
   int64_t status_idx = -1;
@@ -131,6 +131,14 @@ Status RunIssue(const Ctx& ctx, const IssueOpts& o) {
   if (!spec) return Fail(Errc::kInvalidArgument, "the catalogue has no document type " + o.doc_type);
   WQ_ASSIGN(std::string record, ReadText(o.record));
   WQ_ASSIGN(auto elements, mdoc::ValidateRecord(*spec, record, mdoc::Date::FromUnix(now)));
+  if (!o.only_profile.empty()) {
+    // A credential for QR use: the MSO signs only the profile's elements, so the QR carries fewer digests.
+    WQ_ASSIGN(auto profile, spec->Profile(o.only_profile));
+    std::erase_if(elements, [&](const mdoc::ElementValue& e) {
+      return std::find(profile.begin(), profile.end(), e.id) == profile.end();
+    });
+    if (elements.empty()) return Fail(Errc::kInvalidArgument, "the record has none of profile " + o.only_profile + "'s elements");
+  }
   WQ_ASSIGN(PublicKey device, ReadPublicKey(o.device_key));
   WQ_ASSIGN(keys::Certificate cert, ReadCert(o.cert));
   WQ_ASSIGN(keys::KeyHandle signer, OpenKey(o.signer));
@@ -393,6 +401,9 @@ void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
   issue->add_option("--status-uri", io->status_uri, "Token Status List URI");
   issue->add_option("--status-idx", io->status_idx, "index in the list (default: random)");
   issue->add_option("--catalogue", io->catalogue_dir, "a catalogue directory instead of the default");
+  issue->add_option("--only", io->only_profile,
+                    "sign only this disclosure profile's elements (a smaller credential for QR use; with "
+                    "--valid-days 3 and no --status-uri, the smallest QR)");
   issue->add_option("--out", io->out, "credential file to write (not overwritten)")->required();
   issue->callback(Action(mctx, "issue", [mctx, io] { return RunIssue(*mctx, *io); }));
 

@@ -101,6 +101,29 @@ TEST_CASE("CLI: mdoc issue, mdoc show, qr present, qr verify from the PNG", "[cl
   CHECK(stale.rc == 1);
   CHECK_THAT(stale.text, Catch::Contains("presentation_stale"));
 
+  // A credential for QR use: only the checkpoint_identity elements, three days, no status list: the
+  // smallest QR. A year-long one without a status reference cannot be confirmed.
+  std::string issue_args = "mdoc --json issue --record " + at("record.json") + " --doctype kw.gov.paci.civil_id.1 --device-key " +
+                           at("device.wqkey") + " --signer-cert " + at("ds.pem") + " --signer-key " + at("ds.wqkey");
+  auto small = Run(issue_args + " --only checkpoint_identity --valid-days 3 --out " + at("qr-id.mdoc"));
+  INFO(small.text);
+  REQUIRE(small.rc == 0);
+  CHECK(nlohmann::json::parse(small.text.substr(small.text.find('{')))["elements"] == 6);
+  auto small_qr = Run("qr --json present --credential " + at("qr-id.mdoc") + " --device-key " + at("device.wqkey") +
+                      " --profile checkpoint_identity --text-out " + at("small.txt"));
+  INFO(small_qr.text);
+  REQUIRE(small_qr.rc == 0);
+  auto sj = nlohmann::json::parse(small_qr.text.substr(small_qr.text.find('{')));
+  CHECK(sj["version"].get<int>() <= 27);
+  CHECK(sj["characters"].get<int>() <= 1637);
+  CHECK(Run("qr verify --text " + at("small.txt") + trust).rc == 0);
+  REQUIRE(Run(issue_args + " --only checkpoint_identity --valid-days 365 --out " + at("long.mdoc")).rc == 0);
+  REQUIRE(Run("qr present --credential " + at("long.mdoc") + " --device-key " + at("device.wqkey") +
+              " --profile checkpoint_identity --text-out " + at("long.txt")).rc == 0);
+  auto unlisted = Run("qr verify --text " + at("long.txt") + trust);
+  CHECK_THAT(unlisted.text, Catch::Contains("cannot_confirm_status") && Catch::Contains("no status reference"));
+  CHECK(Run(issue_args + " --only no_such_profile --out " + at("x.mdoc")).rc != 0);
+
   // Challenge mode through files.
   REQUIRE(Run("qr challenge --name Checkpoint-7 --out " + at("wqc.txt")).rc == 0);
   REQUIRE(Run("qr present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
