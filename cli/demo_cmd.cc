@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "wathiq/core/base45.h"
 #include "wathiq/core/zlib.h"
+#include "wathiq/issuer/issuance.h"
 #include "wathiq/keys/key_handle.h"
 #include "wathiq/keys/keystore.h"
 #include "wathiq/keys/secret_text.h"
@@ -195,8 +196,8 @@ Status RunDemo(const std::string& out_dir) {
   req.device_key = device.cached_public_key();
   req.validity = {now, now, now + 365 * kDay};
   req.status = mdoc::StatusRef{status_uri, status.Allocate()};
-  WQ_ASSIGN(mdoc::Issuer issuer, mdoc::Issuer::Create(ds_key, ds_cert.der()));
-  WQ_ASSIGN(Bytes credential, issuer.Issue(req));
+  WQ_ASSIGN(mdoc::Issuer paci_issuer, mdoc::Issuer::Create(ds_key, ds_cert.der()));
+  WQ_ASSIGN(Bytes credential, paci_issuer.Issue(req));
   WQ_TRY(keys::WriteFileAtomically(out_dir + "/civil-id.mdoc", credential, keys::WriteMode::kReplace));
   Say(std::to_string(elements.size()) + " elements signed, " + std::to_string(credential.size()) +
       " bytes -> civil-id.mdoc (status list index " + std::to_string(req.status->idx) + ")");
@@ -255,17 +256,17 @@ Status RunDemo(const std::string& out_dir) {
   PrintReport(revoked, *spec);
 
   Step(9, "A checkpoint credential: the six checkpoint_identity elements, valid 3 days, refreshed by the wallet");
-  WQ_ASSIGN(auto profile, spec->Profile("checkpoint_identity"));
-  mdoc::IssueRequest short_req = req;
-  std::erase_if(short_req.elements, [&](const mdoc::ElementValue& e) {
-    return std::find(profile.begin(), profile.end(), e.id) == profile.end();
-  });
-  short_req.validity = {now, now, now + 3 * kDay};
-  short_req.status.reset();  // too short-lived to need revocation: it simply is not renewed
-  WQ_ASSIGN(Bytes short_cred, issuer.Issue(short_req));
+  issuer::RecordRequest short_req;
+  short_req.doc_type = kDocType;
+  short_req.claims_json = kRecord;
+  short_req.device_key = device.cached_public_key();
+  short_req.validity = {now, now, now + 3 * kDay};  // no status reference: it simply is not renewed
+  short_req.only_profile = "checkpoint_identity";
+  WQ_ASSIGN(issuer::IssuedCredential short_issued, issuer::IssueRecord(mdoc::Catalogue::Default(), paci_issuer, short_req));
+  const Bytes& short_cred = short_issued.issuer_signed;
   WQ_ASSIGN(mdoc::ParsedIssuerSigned short_parsed, mdoc::ParseIssuerSigned(short_cred));
   pr.credential = &short_parsed;
-  pr.disclose = profile;
+  pr.disclose = short_issued.element_ids;
   WQ_ASSIGN(qr::Presentation checkpoint, qr::BuildPresentation(pr));
   WQ_ASSIGN(wallet::QrCode checkpoint_code, wallet::EncodeQr(checkpoint.text));
   std::string checkpoint_png = out_dir + "/checkpoint.png";

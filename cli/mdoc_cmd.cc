@@ -10,6 +10,7 @@
 
 #include "cli_util.h"
 #include "wathiq/keys/trust_list.h"
+#include "wathiq/issuer/issuance.h"
 #include "wathiq/mdoc/catalogue.h"
 #include "wathiq/mdoc/mdoc.h"
 #include "wathiq/mdoc/qr.h"
@@ -127,28 +128,17 @@ Status RunIssue(const Ctx& ctx, const IssueOpts& o) {
     WQ_ASSIGN(custom, mdoc::Catalogue::LoadDirectory(o.catalogue_dir));
     catalogue = &custom;
   }
-  const mdoc::DocTypeSpec* spec = catalogue->Find(o.doc_type);
-  if (!spec) return Fail(Errc::kInvalidArgument, "the catalogue has no document type " + o.doc_type);
   WQ_ASSIGN(std::string record, ReadText(o.record));
-  WQ_ASSIGN(auto elements, mdoc::ValidateRecord(*spec, record, mdoc::Date::FromUnix(now)));
-  if (!o.only_profile.empty()) {
-    // A credential for QR use: the MSO signs only the profile's elements, so the QR carries fewer digests.
-    WQ_ASSIGN(auto profile, spec->Profile(o.only_profile));
-    std::erase_if(elements, [&](const mdoc::ElementValue& e) {
-      return std::find(profile.begin(), profile.end(), e.id) == profile.end();
-    });
-    if (elements.empty()) return Fail(Errc::kInvalidArgument, "the record has none of profile " + o.only_profile + "'s elements");
-  }
   WQ_ASSIGN(PublicKey device, ReadPublicKey(o.device_key));
   WQ_ASSIGN(keys::Certificate cert, ReadCert(o.cert));
   WQ_ASSIGN(keys::KeyHandle signer, OpenKey(o.signer));
-  WQ_ASSIGN(mdoc::Issuer issuer, mdoc::Issuer::Create(signer, cert.der()));
-  mdoc::IssueRequest r;
-  r.doc_type = spec->doc_type;
-  r.name_space = spec->name_space;
-  r.elements = std::move(elements);
+  WQ_ASSIGN(mdoc::Issuer desk, mdoc::Issuer::Create(signer, cert.der()));
+  issuer::RecordRequest r;
+  r.doc_type = o.doc_type;
+  r.claims_json = std::move(record);
   r.device_key = device;
   r.validity = {now, now, now + static_cast<int64_t>(o.valid_days) * kDay};
+  r.only_profile = o.only_profile;
   if (!o.status_uri.empty()) {
     uint64_t idx = 0;
     if (o.status_idx >= 0) {
@@ -159,12 +149,13 @@ Status RunIssue(const Ctx& ctx, const IssueOpts& o) {
     }
     r.status = mdoc::StatusRef{o.status_uri, idx};
   }
-  WQ_ASSIGN(Bytes credential, issuer.Issue(r));
+  WQ_ASSIGN(issuer::IssuedCredential issued, issuer::IssueRecord(*catalogue, desk, r));
+  const Bytes& credential = issued.issuer_signed;
   WQ_TRY(keys::WriteFileAtomically(o.out, credential, keys::WriteMode::kCreateNew, 0600));
-  json j{{"command", "issue"}, {"docType", r.doc_type}, {"elements", r.elements.size()}, {"bytes", credential.size()},
-         {"kid", ToHex(issuer.kid())}, {"out", o.out}};
+  json j{{"command", "issue"}, {"docType", r.doc_type}, {"elements", issued.element_ids.size()}, {"bytes", credential.size()},
+         {"kid", ToHex(desk.kid())}, {"out", o.out}};
   if (r.status) j["status"] = {{"uri", r.status->uri}, {"idx", r.status->idx}};
-  ctx.Success(j, "issued " + r.doc_type + ": " + std::to_string(r.elements.size()) + " elements, " +
+  ctx.Success(j, "issued " + r.doc_type + ": " + std::to_string(issued.element_ids.size()) + " elements, " +
                      std::to_string(credential.size()) + " bytes -> " + o.out + "\n");
   return Ok();
 }

@@ -1,0 +1,43 @@
+#include "wathiq/issuer/issuance.h"
+
+#include <algorithm>
+
+namespace wathiq::issuer {
+
+Result<IssuedCredential> IssueRecord(const mdoc::Catalogue& catalogue, const mdoc::Issuer& issuer,
+                                     const RecordRequest& request) {
+  const mdoc::DocTypeSpec* spec = catalogue.Find(request.doc_type);
+  if (!spec) return Fail(Errc::kInvalidArgument, "the catalogue has no document type " + request.doc_type);
+  WQ_ASSIGN(std::vector<mdoc::ElementValue> elements,
+            mdoc::ValidateRecord(*spec, request.claims_json, mdoc::Date::FromUnix(request.validity.signed_at)));
+  if (!request.only_profile.empty()) {
+    WQ_ASSIGN(std::vector<std::string> profile, spec->Profile(request.only_profile));
+    std::erase_if(elements, [&](const mdoc::ElementValue& e) {
+      return std::find(profile.begin(), profile.end(), e.id) == profile.end();
+    });
+    if (elements.empty()) {
+      return Fail(Errc::kInvalidArgument, "the record has none of profile " + request.only_profile + "'s elements");
+    }
+  }
+  mdoc::IssueRequest r;
+  r.doc_type = spec->doc_type;
+  r.name_space = spec->name_space;
+  r.elements = std::move(elements);
+  r.device_key = request.device_key;
+  r.validity = request.validity;
+  r.status = request.status;
+  WQ_ASSIGN(Bytes credential, issuer.Issue(r));
+  IssuedCredential out{std::move(credential), {}};
+  for (const auto& e : r.elements) out.element_ids.push_back(e.id);
+  return out;
+}
+
+std::vector<Result<IssuedCredential>> IssueBatch(const mdoc::Catalogue& catalogue, const mdoc::Issuer& issuer,
+                                                 const std::vector<RecordRequest>& requests) {
+  std::vector<Result<IssuedCredential>> results;
+  results.reserve(requests.size());
+  for (const auto& r : requests) results.push_back(IssueRecord(catalogue, issuer, r));
+  return results;
+}
+
+}  // namespace wathiq::issuer
