@@ -22,6 +22,7 @@
 #include "wathiq/mdoc/mdoc.h"
 #include "wathiq/mdoc/qr.h"
 #include "wathiq/verifier/qr_decode.h"
+#include "wathiq/verifier/report_json.h"
 #include "wathiq/wallet/qr_render.h"
 
 namespace wathiq::cli {
@@ -96,7 +97,7 @@ std::string Show(const cbor::Value& v) {
 void PrintReport(const qr::Report& r, const mdoc::DocTypeSpec& spec) {
   Say("verdict: " + std::string(qr::VerdictName(r.verdict)));
   for (const auto& c : r.checks) {
-    const char* state = c.state == qr::CheckState::kPassed ? "pass" : c.state == qr::CheckState::kFailed ? "FAIL" : "skip";
+    const char* state = verifier::CheckStateName(c.state);
     std::string line = std::string(state) + "  " + c.name;
     for (const auto& f : c.findings) line += "  [" + std::string(mdoc::ReasonCode(f.reason)) + ": " + f.detail + "]";
     Say("  " + line);

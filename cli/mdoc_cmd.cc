@@ -15,6 +15,7 @@
 #include "wathiq/mdoc/mdoc.h"
 #include "wathiq/mdoc/qr.h"
 #include "wathiq/verifier/qr_decode.h"
+#include "wathiq/verifier/report_json.h"
 #include "wathiq/wallet/qr_render.h"
 
 namespace wathiq::cli {
@@ -36,29 +37,7 @@ Result<std::string> ReadLine(const std::string& path, size_t max) {
   return text;
 }
 
-json ValueJson(const cbor::Value& v) {
-  switch (v.type()) {
-    case cbor::Type::kText: return v.text();
-    case cbor::Type::kUnsigned: return v.uint();
-    case cbor::Type::kNegative: return v.AsInt() ? json(*v.AsInt()) : json(cbor::Diagnostic(v));
-    case cbor::Type::kBool: return v.boolean();
-    case cbor::Type::kBytes: return json{{"bytes", v.bytes().size()}, {"sha256", ToHex(Sha256(v.bytes()))}};
-    case cbor::Type::kTag:
-      if ((v.tag() == cbor::kTagFullDate || v.tag() == cbor::kTagTdate) && v.tagged().is_text()) return v.tagged().text();
-      return cbor::Diagnostic(v);
-    case cbor::Type::kArray: {
-      json a = json::array();
-      for (const auto& e : v.array()) a.push_back(ValueJson(e));
-      return a;
-    }
-    case cbor::Type::kMap: {
-      json m = json::object();
-      for (const auto& [k, e] : v.map()) m[k.is_text() ? k.text() : cbor::Diagnostic(k)] = ValueJson(e);
-      return m;
-    }
-    default: return cbor::Diagnostic(v);
-  }
-}
+json ValueJson(const cbor::Value& v) { return verifier::ElementValueJson(v); }
 
 std::string ValueText(const cbor::Value& v) {
   json j = ValueJson(v);
@@ -312,29 +291,18 @@ Status RunVerify(const Ctx& ctx, const VerifyOpts& o) {
   }
   // Signed status lists arrive with the status-list work; until then every status is unconfirmed.
   qr::Report r = qr::VerifyPresentation(text, *trust, nullptr, p);
-  json j{{"command", "verify"}, {"verdict", qr::VerdictName(r.verdict)}, {"presentedAt", r.presented_at},
-         {"challengeMode", r.challenge_mode}};
+  json j = verifier::ReportJson(r);
+  j["command"] = "verify";
   std::ostringstream out;
   out << "verdict: " << qr::VerdictName(r.verdict) << "\n";
   for (const auto& c : r.checks) {
-    const char* state = c.state == qr::CheckState::kPassed ? "pass" : c.state == qr::CheckState::kFailed ? "FAIL" : "skip";
-    json cj{{"name", c.name}, {"state", state}};
-    out << "  " << state << "  " << c.name;
-    for (const auto& f : c.findings) {
-      cj["findings"].push_back({{"reason", mdoc::ReasonCode(f.reason)}, {"detail", f.detail}});
-      out << "  [" << mdoc::ReasonCode(f.reason) << ": " << f.detail << "]";
-    }
+    out << "  " << verifier::CheckStateName(c.state) << "  " << c.name;
+    for (const auto& f : c.findings) out << "  [" << mdoc::ReasonCode(f.reason) << ": " << f.detail << "]";
     out << "\n";
-    j["checks"].push_back(cj);
   }
   for (const auto& d : r.documents) {
-    json dj{{"docType", d.doc_type()}, {"issuer", {{"id", d.agency_id()}, {"en", d.agency_name_en()}, {"ar", d.agency_name_ar()}}}};
     out << "  " << d.doc_type() << " issued by " << d.agency_name_en() << " / " << d.agency_name_ar() << "\n";
-    for (const auto& e : d.elements()) {
-      dj["elements"][e.id] = ValueJson(e.value);
-      out << "    " << LabelOf(d.doc_type(), e.id) << ": " << ValueText(e.value) << "\n";
-    }
-    j["documents"].push_back(dj);
+    for (const auto& e : d.elements()) out << "    " << LabelOf(d.doc_type(), e.id) << ": " << ValueText(e.value) << "\n";
   }
   if (r.verdict == qr::Verdict::kValid) {
     ctx.Success(j, out.str());
