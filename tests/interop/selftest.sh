@@ -15,12 +15,40 @@ trap 'rm -rf "$T"' EXIT
 pass=0
 fail=0
 
+# Every peer run is bounded: a run that hangs is killed after STEP_TIMEOUT seconds and named, with its
+# inputs kept for a bug report (a hang seen twice in many runs, under load, in a third-party peer), and
+# is then run once more. A second hang, or a wrong answer on the rerun, fails the check as usual.
+STEP_TIMEOUT="${STEP_TIMEOUT:-60}"
+run_bounded() {
+  local name="$1"
+  shift
+  bounded "$@"
+  local rc=$?
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    local keep
+    keep="$(mktemp -d /tmp/wathiq-interop-hang-XXXXXX)"
+    cp -r "$T"/. "$keep"/ 2>/dev/null
+    printf '%q ' "$@" >"$keep/command.txt"
+    echo "HANG $name: killed after ${STEP_TIMEOUT}s; inputs kept in $keep; running it once more" >&2
+    echo "HANG $name (inputs in $keep)" >>"$HANGS"
+    bounded "$@"
+    rc=$?
+  fi
+  return $rc
+}
+# A shell function below bounds its own program; anything else is bounded here.
+bounded() {
+  if declare -F "$1" >/dev/null; then "$@"; else timeout -k 5 "$STEP_TIMEOUT" "$@"; fi
+}
+HANGS="$T/hangs"
+: >"$HANGS"
+
 # check NAME EXPECTED_RC command...   (for rc 0/1 the JSON "ok" must agree with the exit code)
 check() {
   local name="$1" want="$2"
   shift 2
   local out rc
-  out="$("$@" 2>"$T/stderr")"
+  out="$(run_bounded "$name" "$@" 2>"$T/stderr")"
   rc=$?
   if [ "$rc" = "$want" ] && { [ "$want" = 2 ] || printf '%s' "$out" | grep -q "\"ok\": *$([ "$want" = 0 ] && echo true || echo false)"; }; then
     pass=$((pass + 1))
@@ -40,8 +68,8 @@ same_elements() { # NAME VERIFY_JSON META_FILE
   fi
 }
 
-verify() { "$NODE" "$HERE/mdoc_verify.mjs" "$@"; }
-issue() { "$NODE" "$HERE/mdoc_issue.mjs" "$@"; }
+verify() { timeout -k 5 "$STEP_TIMEOUT" "$NODE" "$HERE/mdoc_verify.mjs" "$@"; }
+issue() { timeout -k 5 "$STEP_TIMEOUT" "$NODE" "$HERE/mdoc_issue.mjs" "$@"; }
 check "python encoder --selftest" 0 "$PY" "$HERE/wq1_encoder.py" --selftest
 check "fresh IACA (--iaca-out)" 0 issue --iaca-out --out "$T/other"
 for lib in auth0 owf; do
@@ -73,7 +101,7 @@ cat >"$T/claims.json" <<'EOF'
  "expiry_date": "2030-01-14", "document_number": "KW-DL-0012345", "issuing_country": "KW", "age_over_18": true}
 EOF
 NOW=$(date +%s)
-enc() { "$PY" "$HERE/wq1_encoder.py" --issuer-key "$D/ds_key.pem" --issuer-cert "$D/ds.der" --device-key "$D/device_key.pem" \
+enc() { timeout -k 5 "$STEP_TIMEOUT" "$PY" "$HERE/wq1_encoder.py" --issuer-key "$D/ds_key.pem" --issuer-cert "$D/ds.der" --device-key "$D/device_key.pem" \
   --doctype org.iso.18013.5.1.mDL --namespace org.iso.18013.5.1 --claims "$T/claims.json" \
   --disclose family_name,birth_date,age_over_18,issuing_country --presented-at "$NOW" \
   --status-uri https://status.example/kw/1 --status-idx 7 --transcript-out "$T/py_st.cbor" "$@"; }
@@ -111,5 +139,9 @@ check "verify missing file" 2 verify --lib owf --iaca "$T/missing.pem" --respons
 check "issue usage error" 2 issue --lib auth0
 check "encoder usage error" 2 "$PY" "$HERE/wq1_encoder.py" --doctype x
 
+if [ -s "$HANGS" ]; then
+  echo "peer runs that hung once and passed on a rerun:"
+  cat "$HANGS"
+fi
 echo "interop selftest: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -21,9 +21,10 @@ struct Run {
   std::string out;
 };
 
+// Each peer run is bounded, so that a hang is a named failure (rc 124) rather than the test's timeout.
 Run Sh(const std::string& cmd) {
   std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  FILE* p = popen(("timeout -k 5 120 " + cmd + " 2>&1").c_str(), "r");
   REQUIRE(p);
   char buf[4096];
   size_t n;

@@ -12,7 +12,15 @@ export function finish(code, obj) {
   process.exitCode = code;
 }
 
+// Runs main, then exits as soon as stdout and stderr have drained: a handle a peer library leaves open
+// must not keep the process alive after its answer is written.
 export async function runMain(usage, main) {
+  await runMainInner(usage, main);
+  const code = process.exitCode ?? 0;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+async function runMainInner(usage, main) {
   try {
     await main();
   } catch (err) {
