@@ -338,16 +338,22 @@ std::function<void()> Action(std::shared_ptr<Ctx> ctx, std::string name, F f) {
   };
 }
 
+// A command group (`wathiq mdoc`, `wathiq qr`) with the options its commands share, and their context.
+CLI::App* AddGroup(CLI::App& app, const char* name, const char* help, Ctx& ctx, ExitCode& exit_code) {
+  ctx.exit = &exit_code;
+  ctx.component = name;
+  CLI::App* group = app.add_subcommand(name, help);
+  group->require_subcommand(1);
+  group->add_flag("--json", ctx.json_out, "one JSON object on stdout");
+  group->add_option("--now", ctx.now, "the clock, seconds since the epoch (default: system clock)");
+  return group;
+}
+
 }  // namespace
 
 void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
   auto mctx = std::make_shared<Ctx>();
-  mctx->exit = &exit_code;
-  mctx->component = "mdoc";
-  CLI::App* mdoc_cmd = app.add_subcommand("mdoc", "ISO 18013-5 credentials: issue from a record, show any mdoc");
-  mdoc_cmd->require_subcommand(1);
-  mdoc_cmd->add_flag("--json", mctx->json_out, "one JSON object on stdout");
-  mdoc_cmd->add_option("--now", mctx->now, "the clock, seconds since the epoch (default: system clock)");
+  CLI::App* mdoc_cmd = AddGroup(app, "mdoc", "ISO 18013-5 credentials: issue from a record, show any mdoc", *mctx, exit_code);
 
   auto io = std::make_shared<IssueOpts>();
   CLI::App* issue = mdoc_cmd->add_subcommand("issue", "record JSON + device key + signer -> credential file");
@@ -373,12 +379,7 @@ void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
   show->callback(Action(mctx, "show", [mctx, so] { return RunShow(*mctx, *so); }));
 
   auto qctx = std::make_shared<Ctx>();
-  qctx->exit = &exit_code;
-  qctx->component = "qr";
-  CLI::App* qr_cmd = app.add_subcommand("qr", "WQ1 presentations and WQC challenges");
-  qr_cmd->require_subcommand(1);
-  qr_cmd->add_flag("--json", qctx->json_out, "one JSON object on stdout");
-  qr_cmd->add_option("--now", qctx->now, "the clock, seconds since the epoch (default: system clock)");
+  CLI::App* qr_cmd = AddGroup(app, "qr", "WQ1 presentations and WQC challenges", *qctx, exit_code);
 
   auto po = std::make_shared<PresentOpts>();
   CLI::App* present = qr_cmd->add_subcommand("present", "credential + device key -> WQ1 QR (PNG, text, terminal)");

@@ -1,6 +1,9 @@
 // Shared helpers for tests: reading vector files and hex.
 #pragma once
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -33,5 +36,21 @@ inline Bytes Hex(std::string_view h) {
 }
 
 inline std::string DataPath(const std::string& rel) { return std::string(WATHIQ_TEST_DATA_DIR) + "/" + rel; }
+
+// Runs a shell command line and collects stdout and stderr together; rc is -1 if it did not exit normally.
+struct ShellRun {
+  int rc;
+  std::string text;
+};
+inline ShellRun RunShell(const std::string& command) {
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
 
 }  // namespace wathiq::test

@@ -14,21 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Out {
-  int rc;
-  std::string text;
-};
-
-Out Run(const std::string& args) {
-  std::string cmd = std::string("WATHIQ_PASSPHRASE=correct-horse ") + WATHIQ_CLI_PATH + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+test::ShellRun Run(const std::string& args) {
+  return test::RunShell(std::string("WATHIQ_PASSPHRASE=correct-horse ") + WATHIQ_CLI_PATH + " " + args);
 }
 
 }  // namespace

@@ -16,22 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int rc;
-  std::string out;
-};
-
 // Each peer run is bounded, so that a hang is a named failure (rc 124) rather than the test's timeout.
-Run Sh(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(("timeout -k 5 120 " + cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+ShellRun Sh(const std::string& cmd) { return RunShell("timeout -k 5 120 " + cmd); }
 
 std::string Node() { return std::string(WATHIQ_NODE) + " " + WATHIQ_INTEROP_DIR + "/"; }
 
@@ -100,11 +86,11 @@ TEST_CASE("our credentials verify in @auth0/mdl and @owf/mdoc - under another IA
     INFO(lib);
     auto ok = Sh(Node() + "mdoc_verify.mjs --lib " + lib + " --iaca " + (dir / "root.pem") + " --response " +
                  (dir / "response.cbor") + " --transcript " + (dir / "transcript.cbor"));
-    INFO(ok.out);
+    INFO(ok.text);
     CHECK(ok.rc == 0);
-    CHECK(ok.out.find("\"ok\":true") != std::string::npos);
-    CHECK(ok.out.find("Mohammad Abdullah Al-Ali") != std::string::npos);
-    CHECK(ok.out.find("\xd9\x85\xd8\xad\xd9\x85\xd8\xaf") != std::string::npos);  // Arabic intact
+    CHECK(ok.text.find("\"ok\":true") != std::string::npos);
+    CHECK(ok.text.find("Mohammad Abdullah Al-Ali") != std::string::npos);
+    CHECK(ok.text.find("\xd9\x85\xd8\xad\xd9\x85\xd8\xaf") != std::string::npos);  // Arabic intact
   }
   // Pinning a root we did not issue under: both refuse.
   auto other = Sh(Node() + "mdoc_issue.mjs --iaca-out --out " + (dir / "other"));
@@ -113,7 +99,7 @@ TEST_CASE("our credentials verify in @auth0/mdl and @owf/mdoc - under another IA
     INFO(lib);
     auto refused = Sh(Node() + "mdoc_verify.mjs --lib " + lib + " --iaca " + (dir / "other/iaca.pem") + " --response " +
                       (dir / "response.cbor") + " --transcript " + (dir / "transcript.cbor"));
-    INFO(refused.out);
+    INFO(refused.text);
     CHECK(refused.rc == 1);
   }
 }
@@ -123,7 +109,7 @@ TEST_CASE("credentials and DeviceResponses from @auth0/mdl and @owf/mdoc verify 
     INFO(lib);
     TempDir dir;
     auto issued = Sh(Node() + "mdoc_issue.mjs --lib " + lib + " --out " + dir.path.string());
-    INFO(issued.out);
+    INFO(issued.text);
     REQUIRE(issued.rc == 0);
     int64_t now = std::time(nullptr);
     bool chain_ok = false;
@@ -186,9 +172,9 @@ TEST_CASE("a WQ1 presentation from an independent encoder verifies - its tampere
               " --signed " + mdoc::FormatTdate(pki.now - 3600) + " " + extra);
   };
   auto good = encode("");
-  INFO(good.out);
+  INFO(good.text);
   REQUIRE(good.rc == 0);
-  std::string text = good.out.substr(0, good.out.find_first_of("\r\n"));
+  std::string text = good.text.substr(0, good.text.find_first_of("\r\n"));
   mdoc::qr::Policy policy;
   policy.now = pki.now;
   class Valid : public mdoc::qr::StatusLookup {
@@ -213,7 +199,7 @@ TEST_CASE("a WQ1 presentation from an independent encoder verifies - its tampere
     INFO(kind);
     auto bad = encode(std::string("--tamper ") + kind);
     REQUIRE(bad.rc == 0);
-    auto rr = mdoc::qr::VerifyPresentation(bad.out.substr(0, bad.out.find_first_of("\r\n")), *pki.trust_list, &status, policy);
+    auto rr = mdoc::qr::VerifyPresentation(bad.text.substr(0, bad.text.find_first_of("\r\n")), *pki.trust_list, &status, policy);
     for (const auto& f : rr.failures) UNSCOPED_INFO(mdoc::ReasonCode(f.reason) << ": " << f.detail);
     CHECK(rr.verdict == mdoc::qr::Verdict::kInvalid);
     CHECK(rr.Has(reason));
