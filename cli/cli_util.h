@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "wathiq/core/text.h"
 #include "wathiq/keys/key_handle.h"
 #include "wathiq/keys/keystore.h"
 #include "wathiq/keys/pkcs11.h"
@@ -34,7 +35,7 @@ struct Ctx {
       std::cout << Dump({{"ok", false}, {"command", cmd}, {"error", {{"code", ErrcName(e.code)}, {"message", e.message}}}})
                 << "\n";
     }
-    std::cerr << "wathiq " << component << " " << cmd << ": " << e.ToString() << "\n";
+    std::cerr << "wathiq " << component << " " << cmd << ": " << SafeLines(e.ToString()) << "\n";
   }
   void Fail(const std::string& cmd, const Error& e) const { Report(cmd, e, ExitFor(e.code)); }
   void Success(const nlohmann::json& j, const std::string& text) const {
@@ -44,7 +45,7 @@ struct Ctx {
       out["ok"] = true;
       std::cout << Dump(out) << "\n";
     } else {
-      std::cout << text;
+      std::cout << SafeLines(text);  // outside text never reaches the terminal as controls
     }
   }
 };

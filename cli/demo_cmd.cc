@@ -22,7 +22,8 @@
 #include "wathiq/mdoc/mdoc.h"
 #include "wathiq/mdoc/qr.h"
 #include "wathiq/verifier/qr_decode.h"
-#include "wathiq/verifier/report_json.h"
+#include "wathiq/verifier/report.h"
+#include "wathiq/verifier/verifier.h"
 #include "wathiq/wallet/qr_render.h"
 
 namespace wathiq::cli {
@@ -49,7 +50,7 @@ constexpr const char* kRecord = R"({
 
 // Status list entries kept by this demo issuer: two bits per credential as the Token Status List draft
 // lays them out (0 valid, 1 revoked, 2 suspended). Signed status-list tokens arrive with the status work.
-class DemoStatusList : public qr::StatusLookup {
+class DemoStatusList : public verifier::StatusLookup {
  public:
   explicit DemoStatusList(std::string uri) : uri_(std::move(uri)), bits_(131072 / 4, 0) {}
   uint64_t Allocate() {
@@ -64,13 +65,13 @@ class DemoStatusList : public qr::StatusLookup {
   void Set(uint64_t idx, uint8_t v) {
     bits_[idx / 4] = static_cast<uint8_t>((bits_[idx / 4] & ~(3 << (idx % 4 * 2))) | (v << (idx % 4 * 2)));
   }
-  qr::StatusAnswer Lookup(const mdoc::StatusRef& ref, int64_t) const override {
-    if (ref.uri != uri_) return {qr::StatusValue::kUnknown, "no list " + ref.uri};
-    if (ref.idx >= bits_.size() * 4) return {qr::StatusValue::kIndexOutOfRange, "index beyond the list"};
+  verifier::StatusAnswer Lookup(const mdoc::StatusRef& ref, int64_t) const override {
+    if (ref.uri != uri_) return {verifier::StatusValue::kUnknown, "no list " + ref.uri};
+    if (ref.idx >= bits_.size() * 4) return {verifier::StatusValue::kIndexOutOfRange, "index beyond the list"};
     int v = (bits_[ref.idx / 4] >> (ref.idx % 4 * 2)) & 3;
-    if (v == 1) return {qr::StatusValue::kRevoked, "revoked"};
-    if (v == 2) return {qr::StatusValue::kSuspended, "suspended"};
-    return {qr::StatusValue::kValid, ""};
+    if (v == 1) return {verifier::StatusValue::kRevoked, "revoked"};
+    if (v == 2) return {verifier::StatusValue::kSuspended, "suspended"};
+    return {verifier::StatusValue::kValid, ""};
   }
   const std::string& uri() const { return uri_; }
 
@@ -84,27 +85,19 @@ void Step(int n, const std::string& title) { std::printf("\n[%d] %s\n", n, title
 void Say(const std::string& s) { std::printf("    %s\n", s.c_str()); }
 
 std::string Label(const mdoc::DocTypeSpec& spec, const std::string& id) {
-  const mdoc::ElementSpec* e = spec.Find(id);
-  return e ? e->label_en + " / " + e->label_ar : id;
+  return verifier::ElementLabel(mdoc::Catalogue::Default(), spec.doc_type, id);
 }
 
-std::string Show(const cbor::Value& v) {
-  if (v.is_text()) return v.text();
-  if (v.is_tag() && v.tagged().is_text()) return v.tagged().text();
-  return cbor::Diagnostic(v);
-}
+std::string Show(const cbor::Value& v) { return verifier::ElementValueText(v); }
 
-void PrintReport(const qr::Report& r, const mdoc::DocTypeSpec& spec) {
-  Say("verdict: " + std::string(qr::VerdictName(r.verdict)));
-  for (const auto& c : r.checks) {
-    const char* state = verifier::CheckStateName(c.state);
-    std::string line = std::string(state) + "  " + c.name;
-    for (const auto& f : c.findings) line += "  [" + std::string(mdoc::ReasonCode(f.reason)) + ": " + f.detail + "]";
-    Say("  " + line);
-  }
-  for (const auto& d : r.documents) {
-    Say("  issued by " + d.agency_name_en() + " / " + d.agency_name_ar());
-    for (const auto& e : d.elements()) Say("    " + Label(spec, e.id) + ": " + Show(e.value));
+// The officer's view, indented under the step.
+void PrintReport(const verifier::Report& r) {
+  std::string text = verifier::ReportText(r, mdoc::Catalogue::Default());
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    Say(text.substr(start, end - start));
+    start = end == std::string::npos ? text.size() : end + 1;
   }
 }
 
@@ -175,13 +168,17 @@ Status RunDemo(const std::string& out_dir) {
                               "https://status.paci.gov.kw/lists"});
   WQ_ASSIGN(Bytes tl_bytes, keys::SignTrustList(content, tl_key, tl_cert));
   WQ_TRY(keys::WriteFileAtomically(out_dir + "/trust-list.cbor", tl_bytes, keys::WriteMode::kReplace, 0644));
-  keys::TrustListPolicy policy;
-  policy.now = now;
-  auto loaded = keys::TrustList::Load(tl_bytes, root, policy);
-  if (!loaded) return Fail(loaded.error().ToError());
-  std::shared_ptr<const keys::TrustList> trust = *loaded;
+  // The checkpoint's verifier: its state folder remembers the trust list it holds, the challenges it showed
+  // and the presentations it accepted.
+  fs::remove_all(out_dir + "/verifier-state", ec);
+  WQ_ASSIGN(verifier::FileState state_folder, verifier::FileState::Open(out_dir + "/verifier-state"));
+  auto state = std::make_shared<verifier::FileState>(std::move(state_folder));
+  WQ_ASSIGN(verifier::TrustState held, state->HeldTrust());
+  WQ_ASSIGN(verifier::Verifier checkpoint_verifier, verifier::Verifier::Open(tl_bytes, root, held, now, state));
+  WQ_TRY(state->RecordTrust(checkpoint_verifier.trust_state()));
+  const keys::TrustList* trust = &checkpoint_verifier.trust_list();
   Say("trust list sequence " + std::to_string(trust->sequence()) + ", " + std::to_string(tl_bytes.size()) +
-      " bytes, " + std::to_string(trust->signers().size()) + " signer certificates parsed once");
+      " bytes, " + std::to_string(trust->signers().size()) + " signer certificates parsed once; held in verifier-state/");
 
   Step(3, "Issuance: a civil ID from the PACI record, bound to the citizen's device key");
   const mdoc::DocTypeSpec* spec = mdoc::Catalogue::Default().Find(kDocType);
@@ -189,7 +186,9 @@ Status RunDemo(const std::string& out_dir) {
   mdoc::Date today = mdoc::Date::FromUnix(now);
   WQ_ASSIGN(auto elements, mdoc::ValidateRecord(*spec, kRecord, today));
   WQ_ASSIGN(keys::KeyHandle device, keys::KeyHandle::GenerateSoftware(Alg::kES256, "device"));
-  DemoStatusList status(status_uri);
+  auto status_list = std::make_shared<DemoStatusList>(status_uri);
+  DemoStatusList& status = *status_list;
+  checkpoint_verifier.set_status(status_list);
   mdoc::IssueRequest req;
   req.doc_type = kDocType;
   req.name_space = kDocType;
@@ -226,17 +225,22 @@ Status RunDemo(const std::string& out_dir) {
   Step(5, "Checkpoint (offline): decode the PNG with zxing-cpp and verify");
   WQ_ASSIGN(std::string scanned, verifier::DecodeQrImageFile(png));
   Say(std::string("decoded text ") + (scanned == presentation.text ? "matches" : "DIFFERS FROM") + " the wallet's");
-  qr::Policy vp;
+  verifier::Policy vp;
   vp.now = now + 5;
-  qr::Report ok = qr::VerifyPresentation(scanned, *trust, &status, vp);
-  PrintReport(ok, *spec);
+  WQ_ASSIGN(verifier::Report ok, checkpoint_verifier.Verify(scanned, vp));
+  PrintReport(ok);
 
-  Step(6, "The same QR ten minutes later: a screenshot goes stale");
+  Step(6, "A photo of the same QR shown again a minute later: this verifier already accepted it");
+  vp.now = now + 65;
+  WQ_ASSIGN(verifier::Report again, checkpoint_verifier.Verify(scanned, vp));
+  PrintReport(again);
+
+  Step(7, "The same QR ten minutes later: a screenshot goes stale");
   vp.now = now + 600;
-  qr::Report stale = qr::VerifyPresentation(scanned, *trust, &status, vp);
-  PrintReport(stale, *spec);
+  WQ_ASSIGN(verifier::Report stale, checkpoint_verifier.Verify(scanned, vp));
+  PrintReport(stale);
 
-  Step(7, "A tampered QR: the birth date changed inside the signed item, the QR rebuilt");
+  Step(8, "A tampered QR: the birth date changed inside the signed item, the QR rebuilt");
   std::string tampered;
   {
     auto raw = base45::Decode(std::string_view(scanned).substr(4));
@@ -248,15 +252,18 @@ Status RunDemo(const std::string& out_dir) {
     tampered = "WQ1:" + base45::Encode(zlib::Deflate(b));
   }
   vp.now = now + 5;
-  qr::Report bad = qr::VerifyPresentation(tampered, *trust, &status, vp);
-  PrintReport(bad, *spec);
+  WQ_ASSIGN(verifier::Report bad, checkpoint_verifier.Verify(tampered, vp));
+  PrintReport(bad);
 
-  Step(8, "Revocation: PACI revokes the card; the verifier's synced list now says so");
+  Step(9, "Revocation: PACI revokes the card; the verifier's synced list now says so");
   status.Set(req.status->idx, 1);
-  qr::Report revoked = qr::VerifyPresentation(scanned, *trust, &status, vp);
-  PrintReport(revoked, *spec);
+  pr.presented_at = now + 10;
+  WQ_ASSIGN(qr::Presentation fresh, qr::BuildPresentation(pr));
+  vp.now = now + 12;
+  WQ_ASSIGN(verifier::Report revoked, checkpoint_verifier.Verify(fresh.text, vp));
+  PrintReport(revoked);
 
-  Step(9, "A checkpoint credential: the six checkpoint_identity elements, valid 3 days, refreshed by the wallet");
+  Step(10, "A checkpoint credential: the six checkpoint_identity elements, valid 3 days, refreshed by the wallet");
   issuer::RecordRequest short_req;
   short_req.doc_type = kDocType;
   short_req.claims_json = kRecord;
@@ -278,13 +285,13 @@ Status RunDemo(const std::string& out_dir) {
       " -> checkpoint.png; the same six from the " + std::to_string(elements.size()) + "-element card: " +
       std::to_string(from_card.text.size()) + " characters, version " +
       std::to_string(wallet::MinVersionFor(from_card.text.size(), 'M')));
-  WQ_ASSIGN(std::string checkpoint_scanned, verifier::DecodeQrImageFile(checkpoint_png));
-  qr::Report short_ok = qr::VerifyPresentation(checkpoint_scanned, *trust, &status, vp);
-  PrintReport(short_ok, *spec);
+  WQ_ASSIGN(verifier::Report short_ok, checkpoint_verifier.VerifyImageFile(checkpoint_png, vp));
+  PrintReport(short_ok);
 
-  bool as_expected = ok.verdict == qr::Verdict::kValid && stale.Has(mdoc::Reason::kPresentationStale) &&
-                     bad.verdict == qr::Verdict::kInvalid && revoked.Has(mdoc::Reason::kRevoked) &&
-                     scanned == presentation.text && short_ok.verdict == qr::Verdict::kValid;
+  bool as_expected = ok.verdict == verifier::Verdict::kValid && again.Has(mdoc::Reason::kReplayed) &&
+                     stale.Has(mdoc::Reason::kPresentationStale) && bad.verdict == verifier::Verdict::kInvalid &&
+                     revoked.Has(mdoc::Reason::kRevoked) && scanned == presentation.text &&
+                     short_ok.verdict == verifier::Verdict::kValid;
   std::printf("\nDemo %s.\n", as_expected ? "complete: every step behaved as expected" : "FAILED");
   if (!as_expected) return Fail(Errc::kState, "a demo step did not give the expected verdict");
   return Ok();

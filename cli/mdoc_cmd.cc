@@ -3,19 +3,23 @@
 // Exit codes (commands.h): 0 ok / valid, 1 a check failed (invalid, cannot_confirm_status), 2 usage,
 // 3 input unreadable, 4 internal.
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "cli_util.h"
+#include "wathiq/core/text.h"
 #include "wathiq/keys/trust_list.h"
 #include "wathiq/issuer/issuance.h"
 #include "wathiq/mdoc/catalogue.h"
 #include "wathiq/mdoc/mdoc.h"
 #include "wathiq/mdoc/qr.h"
 #include "wathiq/verifier/qr_decode.h"
-#include "wathiq/verifier/report_json.h"
+#include "wathiq/verifier/report.h"
+#include "wathiq/verifier/verifier.h"
 #include "wathiq/wallet/qr_render.h"
 
 namespace wathiq::cli {
@@ -38,16 +42,36 @@ Result<std::string> ReadLine(const std::string& path, size_t max) {
 }
 
 json ValueJson(const cbor::Value& v) { return verifier::ElementValueJson(v); }
+std::string ValueText(const cbor::Value& v) { return verifier::ElementValueText(v); }
+constexpr int64_t kMaxClock = 253402300799;  // 9999-12-31T23:59:59Z
 
-std::string ValueText(const cbor::Value& v) {
-  json j = ValueJson(v);
-  return j.is_string() ? j.get<std::string>() : j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+// The catalogue labels come from: --catalogue when given, else the built-in one.
+struct CatalogueOpt {
+  std::string dir;
+  mdoc::Catalogue custom;
+  Result<const mdoc::Catalogue*> Get() {
+    if (dir.empty()) return &mdoc::Catalogue::Default();
+    WQ_ASSIGN(custom, mdoc::Catalogue::LoadDirectory(dir));
+    return &custom;
+  }
+};
 
-std::string LabelOf(const std::string& doc_type, const std::string& id) {
-  const mdoc::DocTypeSpec* spec = mdoc::Catalogue::Default().Find(doc_type);
-  const mdoc::ElementSpec* e = spec ? spec->Find(id) : nullptr;
-  return e ? e->label_en + " / " + e->label_ar : id;
+// The verifier's state folder: --state, else $WATHIQ_STATE_DIR, else $XDG_STATE_HOME/wathiq/verifier, else
+// ~/.local/state/wathiq/verifier.
+std::string StateDir(const std::string& given) {
+  if (!given.empty()) return given;
+  if (const char* d = std::getenv("WATHIQ_STATE_DIR"); d && *d) return d;
+  std::string base;
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) {
+    base = x;
+  } else if (const char* h = std::getenv("HOME"); h && *h) {
+    base = std::string(h) + "/.local/state";
+  } else {
+    base = ".";
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(base + "/wathiq", ec);
+  return base + "/wathiq/verifier";
 }
 
 // The MSO of a parsed credential, decoded but not trusted (for display and for finding the docType).
@@ -69,25 +93,39 @@ Result<std::pair<mdoc::ParsedIssuerSigned, std::string>> LoadCredential(const By
 struct TrustOpts {
   std::string trust_list;
   std::string root;
+  std::string state_dir;
   uint64_t min_sequence = 0;
+  int64_t grace_hours = verifier::kDefaultTrustListGrace / 3600;
 };
 
-Result<std::shared_ptr<const keys::TrustList>> LoadTrust(const TrustOpts& t, int64_t now) {
+// Opens the verifier over the trust list, refusing a rollback below what the state folder holds (or
+// --min-sequence, when higher), and records the accepted list there.
+Result<verifier::Verifier> OpenVerifier(const TrustOpts& t, int64_t now) {
   if (t.trust_list.empty() || t.root.empty()) return Fail(Errc::kInvalidArgument, "give --trust-list and --root");
   WQ_ASSIGN(keys::Certificate root, ReadCert(t.root));
   WQ_ASSIGN(Bytes tl, keys::ReadFileBytes(t.trust_list, 16u << 20));
-  keys::TrustListPolicy p;
-  p.now = now;
-  p.min_sequence = t.min_sequence;
-  auto loaded = keys::TrustList::Load(tl, root, p);
-  if (!loaded) return Fail(loaded.error().ToError());
-  return *loaded;
+  WQ_ASSIGN(verifier::FileState folder, verifier::FileState::Open(StateDir(t.state_dir)));
+  auto state = std::make_shared<verifier::FileState>(std::move(folder));
+  WQ_ASSIGN(verifier::TrustState held, state->HeldTrust());
+  if (t.min_sequence > held.sequence) held = {t.min_sequence, {}};
+  verifier::VerifierOptions vo;
+  vo.trust_list_grace = t.grace_hours * 3600;
+  WQ_ASSIGN(verifier::Verifier v, verifier::Verifier::Open(tl, root, held, now, state, vo));
+  WQ_TRY(state->RecordTrust(v.trust_state()));
+  return v;
 }
 
 void AddTrustOptions(CLI::App* c, TrustOpts& t) {
   c->add_option("--trust-list", t.trust_list, "signed trust list (COSE_Sign1)");
   c->add_option("--root", t.root, "the pinned national root certificate (PEM or DER)");
-  c->add_option("--min-sequence", t.min_sequence, "the highest trust-list sequence already accepted");
+  c->add_option("--state", t.state_dir,
+                "the verifier's state folder: trust list held, challenges shown, presentations accepted "
+                "(default $WATHIQ_STATE_DIR, else ~/.local/state/wathiq/verifier)");
+  c->add_option("--min-sequence", t.min_sequence, "refuse trust lists below this sequence (the state folder "
+                                                  "already refuses any below the one it holds)");
+  c->add_option("--grace-hours", t.grace_hours, "hours past the trust list's next_update verdicts are still given")
+      ->check(CLI::Range(int64_t{0}, int64_t{720}))
+      ->capture_default_str();
 }
 
 // ---- mdoc issue ----
@@ -144,9 +182,13 @@ Status RunIssue(const Ctx& ctx, const IssueOpts& o) {
 struct ShowOpts {
   std::string file;
   TrustOpts trust;
+  CatalogueOpt catalogue;
 };
 
-Status RunShow(const Ctx& ctx, const ShowOpts& o) {
+// Verification first, then the elements: values from a file that did not verify are shown only after that
+// verdict, marked as unverified, and escaped like every other outside string.
+Status RunShow(const Ctx& ctx, ShowOpts& o) {
+  WQ_ASSIGN(const mdoc::Catalogue* catalogue, o.catalogue.Get());
   WQ_ASSIGN(Bytes bytes, keys::ReadFileBytes(o.file, 4u << 20));
   WQ_ASSIGN(auto loaded, LoadCredential(bytes, o.file));
   const mdoc::ParsedIssuerSigned& is = loaded.first;
@@ -154,9 +196,29 @@ Status RunShow(const Ctx& ctx, const ShowOpts& o) {
   auto mso = MsoOf(is);
   if (!mso) return Wrap("MSO", mso.error());
   if (const cbor::Value* dt = mso->Find("docType"); dt && dt->is_text()) doc_type = dt->text();
-  json j{{"command", "show"}, {"docType", doc_type}};
+  json j{{"command", "show"}, {"docType", SafeText(doc_type, 256)}};
   std::ostringstream text;
-  text << "document type: " << doc_type << "\n";
+  bool verified = false;
+  if (!o.trust.trust_list.empty()) {
+    WQ_ASSIGN(verifier::Verifier v, OpenVerifier(o.trust, ctx.Now()));
+    auto r = mdoc::DocumentVerifier(v.trust_list()).VerifyIssuerSigned(is, {ctx.Now()});
+    verified = r.ok();
+    j["verified"] = verified;
+    text << "issuer verification: " << (verified ? "valid" : "INVALID") << "\n";
+    for (const auto& f : r.failures) {
+      j["failures"].push_back({{"reason", mdoc::ReasonCode(f.reason)}, {"detail", SafeText(f.detail, 1024)}});
+      text << "  " << mdoc::ReasonCode(f.reason) << ": " << SafeText(f.detail, 1024) << "\n";
+    }
+    if (verified) {
+      text << "  issued by " << SafeText(r.document->agency_name_en()) << " / "
+           << SafeText(r.document->agency_name_ar()) << "\n";
+    }
+  } else {
+    j["verified"] = false;
+    text << "issuer verification: not done (give --trust-list and --root)\n";
+  }
+  const char* mark = verified ? "" : " (UNVERIFIED)";
+  text << "document type" << mark << ": " << SafeText(doc_type, 256) << "\n";
   if (const cbor::Value* vi = mso->Find("validityInfo")) {
     for (const char* f : {"signed", "validFrom", "validUntil"}) {
       if (const cbor::Value* t = vi->Find(f)) {
@@ -173,33 +235,25 @@ Status RunShow(const Ctx& ctx, const ShowOpts& o) {
   auto chain = is.issuer_auth.x5chain();
   if (chain && !chain->empty()) {
     if (auto c = keys::Certificate::FromDer(chain->front())) {
-      j["signer"] = c->subject();
-      text << "  signed by: " << c->subject() << "\n";
+      j["signer"] = SafeText(c->subject(), 512);
+      text << "  signer certificate names" << mark << ": " << SafeText(c->subject(), 512) << "\n";
     }
   }
-  text << "elements (not yet verified):\n";
+  text << (verified ? "elements:\n" : "elements (UNVERIFIED: not proven to come from any agency):\n");
+  j["elements"] = json::array();
   for (const auto& ns : is.name_spaces) {
     for (const auto& it : ns.items) {
-      j["elements"][it.element_id] = ValueJson(it.element_value);
-      text << "  " << LabelOf(doc_type, it.element_id) << ": " << ValueText(it.element_value) << "\n";
+      j["elements"].push_back({{"nameSpace", SafeText(ns.name, 256)}, {"id", SafeText(it.element_id, 256)},
+                               {"value", ValueJson(it.element_value)}});
+      text << "  " << verifier::ElementLabel(*catalogue, doc_type, it.element_id) << ": " << ValueText(it.element_value)
+           << "\n";
     }
   }
-  if (!o.trust.trust_list.empty()) {
-    WQ_ASSIGN(auto trust, LoadTrust(o.trust, ctx.Now()));
-    auto r = mdoc::DocumentVerifier(*trust).VerifyIssuerSigned(is, {ctx.Now()});
-    j["verified"] = r.ok();
-    text << "issuer verification: " << (r.ok() ? "valid" : "INVALID") << "\n";
-    for (const auto& f : r.failures) {
-      j["failures"].push_back({{"reason", mdoc::ReasonCode(f.reason)}, {"detail", f.detail}});
-      text << "  " << mdoc::ReasonCode(f.reason) << ": " << f.detail << "\n";
-    }
-    if (!r.ok()) {
-      ctx.exit->value = kExitCheckFailed;
-      if (ctx.json_out) std::cout << Dump(j) << "\n";
-      else std::cout << text.str();
-      return Ok();
-    }
-    text << "  issued by " << r.document->agency_name_en() << " / " << r.document->agency_name_ar() << "\n";
+  if (!o.trust.trust_list.empty() && !verified) {
+    ctx.exit->value = kExitCheckFailed;
+    if (ctx.json_out) std::cout << Dump(j) << "\n";
+    else std::cout << SafeLines(text.str());
+    return Ok();
   }
   ctx.Success(j, text.str());
   return Ok();
@@ -246,7 +300,7 @@ Status RunPresent(const Ctx& ctx, const PresentOpts& o) {
     WQ_ASSIGN(std::string wqc, ReadLine(o.challenge, 8192));
     WQ_ASSIGN(qr::Challenge c, qr::ParseChallenge(wqc));
     r.nonce = c.nonce;
-    std::cerr << "answering a challenge from a verifier that calls itself \"" << c.verifier_name << "\" (unverified)\n";
+    std::cerr << "answering a challenge from a verifier that calls itself " << Quoted(c.verifier_name, 256) << " (unverified)\n";
   }
   WQ_ASSIGN(qr::Presentation p, qr::BuildPresentation(r));
   WQ_ASSIGN(wallet::QrCode code, wallet::EncodeQr(p.text));
@@ -255,78 +309,74 @@ Status RunPresent(const Ctx& ctx, const PresentOpts& o) {
   json j{{"command", "present"}, {"characters", p.text.size()}, {"version", code.version}, {"elements", disclose}};
   std::string text = std::to_string(disclose.size()) + " elements, " + std::to_string(p.text.size()) +
                      " characters, QR version " + std::to_string(code.version) + "\n";
-  if (o.terminal) text += wallet::RenderTerminal(code);
   if (o.png.empty() && o.text_out.empty()) text += p.text + "\n";
   ctx.Success(j, text);
+  // Our own drawing (it may carry ANSI colours), after the escaped text.
+  if (o.terminal && !ctx.json_out) std::cout << wallet::RenderTerminal(code);
   return Ok();
 }
 
 struct VerifyOpts {
   std::string image, text_file;
   TrustOpts trust;
+  CatalogueOpt catalogue;
   std::string challenge;
-  int64_t challenge_at = 0;
   int64_t max_age = qr::kDefaultMaxAge;
 };
 
-Status RunVerify(const Ctx& ctx, const VerifyOpts& o) {
-  std::string text;
-  if (!o.image.empty()) {
-    WQ_ASSIGN(text, verifier::DecodeQrImageFile(o.image));
-  } else if (!o.text_file.empty()) {
-    WQ_ASSIGN(text, ReadLine(o.text_file, qr::kMaxQrText + 16));
-  } else {
-    return Fail(Errc::kInvalidArgument, "give --image or --text");
-  }
+Status RunVerify(const Ctx& ctx, VerifyOpts& o) {
+  if (o.image.empty() == o.text_file.empty()) return Fail(Errc::kInvalidArgument, "give one of --image or --text");
+  WQ_ASSIGN(const mdoc::Catalogue* catalogue, o.catalogue.Get());
   int64_t now = ctx.Now();
-  WQ_ASSIGN(auto trust, LoadTrust(o.trust, now));
-  qr::Policy p;
+  WQ_ASSIGN(verifier::Verifier v, OpenVerifier(o.trust, now));
+  verifier::Policy p;
   p.now = now;
   p.max_age = o.max_age;
   if (!o.challenge.empty()) {
+    // The challenge this verifier shows now; when it was shown comes from the state folder, never from
+    // the command line, so a photographed answer cannot be made fresh again.
     WQ_ASSIGN(std::string wqc, ReadLine(o.challenge, 8192));
     WQ_ASSIGN(qr::Challenge c, qr::ParseChallenge(wqc));
     p.expected_nonce = c.nonce;
-    p.challenge_issued_at = o.challenge_at ? o.challenge_at : now;
   }
-  // Signed status lists arrive with the status-list work; until then every status is unconfirmed.
-  qr::Report r = qr::VerifyPresentation(text, *trust, nullptr, p);
-  json j = verifier::ReportJson(r);
+  Result<verifier::Report> r = Fail(Errc::kInternal, "not run");
+  if (!o.image.empty()) {
+    r = v.VerifyImageFile(o.image, p);
+  } else {
+    WQ_ASSIGN(std::string text, ReadLine(o.text_file, qr::kMaxQrText + 16));
+    r = v.Verify(text, p);
+  }
+  if (!r) return Fail(r.error());
+  json j = verifier::ReportJson(*r);
   j["command"] = "verify";
-  std::ostringstream out;
-  out << "verdict: " << qr::VerdictName(r.verdict) << "\n";
-  for (const auto& c : r.checks) {
-    out << "  " << verifier::CheckStateName(c.state) << "  " << c.name;
-    for (const auto& f : c.findings) out << "  [" << mdoc::ReasonCode(f.reason) << ": " << f.detail << "]";
-    out << "\n";
-  }
-  for (const auto& d : r.documents) {
-    out << "  " << d.doc_type() << " issued by " << d.agency_name_en() << " / " << d.agency_name_ar() << "\n";
-    for (const auto& e : d.elements()) out << "    " << LabelOf(d.doc_type(), e.id) << ": " << ValueText(e.value) << "\n";
-  }
-  if (r.verdict == qr::Verdict::kValid) {
-    ctx.Success(j, out.str());
+  std::string out = verifier::ReportText(*r, *catalogue);
+  if (r->verdict == verifier::Verdict::kValid) {
+    ctx.Success(j, out);
   } else {
     ctx.exit->value = kExitCheckFailed;
     if (ctx.json_out) std::cout << Dump(j) << "\n";
-    else std::cout << out.str();
+    else std::cout << SafeLines(out);
   }
   return Ok();
 }
 
 struct ChallengeOpts {
-  std::string name, out, png;
+  std::string name, out, png, state_dir;
 };
 
+// Shows a challenge and records in the state folder when it was shown: `qr verify` takes the time from there.
 Status RunChallenge(const Ctx& ctx, const ChallengeOpts& o) {
+  if (o.name.size() > 256) return Fail(Errc::kInvalidArgument, "--name is at most 256 bytes");
+  WQ_ASSIGN(verifier::FileState state, verifier::FileState::Open(StateDir(o.state_dir)));
   qr::Challenge c = qr::NewChallenge(o.name);
   std::string text = qr::EncodeChallenge(c);
+  WQ_TRY(state.RecordChallenge({c.nonce, ctx.Now(), 0}));
   if (!o.out.empty()) WQ_TRY(keys::WriteFileAtomically(o.out, AsBytes(text), keys::WriteMode::kReplace, 0600));
   if (!o.png.empty()) {
     WQ_ASSIGN(wallet::QrCode code, wallet::EncodeQr(text));
     WQ_TRY(wallet::WritePng(code, {}, o.png));
   }
-  ctx.Success({{"command", "challenge"}, {"text", text}}, text + "\n");
+  ctx.Success({{"command", "challenge"}, {"text", text}, {"shownAt", ctx.Now()}}, text + "\n");
   return Ok();
 }
 
@@ -344,9 +394,16 @@ CLI::App* AddGroup(CLI::App& app, const char* name, const char* help, Ctx& ctx, 
   ctx.component = name;
   CLI::App* group = app.add_subcommand(name, help);
   group->require_subcommand(1);
+  // --json and --now may also follow the subcommand (`wathiq qr verify ... --json`): FinishGroup.
+  group->fallthrough();
   group->add_flag("--json", ctx.json_out, "one JSON object on stdout");
-  group->add_option("--now", ctx.now, "the clock, seconds since the epoch (default: system clock)");
+  group->add_option("--now", ctx.now, "the clock, seconds since the epoch (default: system clock)")
+      ->check(CLI::Range(int64_t{1}, kMaxClock));
   return group;
+}
+
+void FinishGroup(CLI::App* group) {
+  for (CLI::App* sub : group->get_subcommands([](CLI::App*) { return true; })) sub->fallthrough();
 }
 
 }  // namespace
@@ -362,7 +419,7 @@ void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
   issue->add_option("--device-key", io->device_key, "the holder's device public key (PEM, certificate or sealed key)")->required();
   issue->add_option("--signer-cert", io->cert, "the document-signer certificate")->required();
   AddKeyOptions(issue, io->signer, "--signer-key", "the document-signer key");
-  issue->add_option("--valid-days", io->valid_days, "validity in days")->capture_default_str();
+  issue->add_option("--valid-days", io->valid_days, "validity in days")->check(CLI::Range(1, 3660))->capture_default_str();
   issue->add_option("--status-uri", io->status_uri, "Token Status List URI");
   issue->add_option("--status-idx", io->status_idx, "index in the list (default: random)");
   issue->add_option("--catalogue", io->catalogue_dir, "a catalogue directory instead of the default");
@@ -376,6 +433,7 @@ void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
   CLI::App* show = mdoc_cmd->add_subcommand("show", "decode and display an mdoc (IssuerSigned or DeviceResponse)");
   show->add_option("file", so->file, "the credential file")->required();
   AddTrustOptions(show, so->trust);
+  show->add_option("--catalogue", so->catalogue.dir, "labels from this catalogue directory instead of the default");
   show->callback(Action(mctx, "show", [mctx, so] { return RunShow(*mctx, *so); }));
 
   auto qctx = std::make_shared<Ctx>();
@@ -398,9 +456,12 @@ void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
   verify->add_option("--image", vo->image, "a photo or screenshot of the QR (PNG or JPEG)");
   verify->add_option("--text", vo->text_file, "a file with the WQ1 text");
   AddTrustOptions(verify, vo->trust);
-  verify->add_option("--challenge", vo->challenge, "the WQC this verifier showed (challenge mode)");
-  verify->add_option("--challenge-at", vo->challenge_at, "when the challenge was shown (seconds since the epoch)");
-  verify->add_option("--max-age", vo->max_age, "seconds a time-mode QR stays fresh")->capture_default_str();
+  verify->add_option("--challenge", vo->challenge,
+                     "the WQC this verifier shows now (challenge mode; when it was shown comes from --state)");
+  verify->add_option("--max-age", vo->max_age, "seconds a time-mode QR stays fresh")
+      ->check(CLI::Range(int64_t{0}, int64_t{366} * kDay))
+      ->capture_default_str();
+  verify->add_option("--catalogue", vo->catalogue.dir, "labels from this catalogue directory instead of the default");
   verify->callback(Action(qctx, "verify", [qctx, vo] { return RunVerify(*qctx, *vo); }));
 
   auto co = std::make_shared<ChallengeOpts>();
@@ -408,7 +469,10 @@ void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
   challenge->add_option("--name", co->name, "the verifier's name, shown to the citizen as a claim")->required();
   challenge->add_option("--out", co->out, "write the WQC text here");
   challenge->add_option("--png", co->png, "write the WQC as a QR PNG");
+  challenge->add_option("--state", co->state_dir, "the verifier's state folder (see qr verify --state)");
   challenge->callback(Action(qctx, "challenge", [qctx, co] { return RunChallenge(*qctx, *co); }));
+  FinishGroup(mdoc_cmd);
+  FinishGroup(qr_cmd);
 }
 
 }  // namespace wathiq::cli

@@ -7,12 +7,14 @@
 #include "wathiq/core/base45.h"
 #include "wathiq/core/zlib.h"
 #include "wathiq/mdoc/qr.h"
+#include "wathiq/verifier/presentation.h"
+#include "wathiq/verifier/state.h"
 
 namespace {
-class NoStatus : public wathiq::mdoc::qr::StatusLookup {
+class NoStatus : public wathiq::verifier::StatusLookup {
  public:
-  wathiq::mdoc::qr::StatusAnswer Lookup(const wathiq::mdoc::StatusRef&, int64_t) const override {
-    return {wathiq::mdoc::qr::StatusValue::kValid, ""};
+  wathiq::verifier::StatusAnswer Lookup(const wathiq::mdoc::StatusRef&, int64_t) const override {
+    return {wathiq::verifier::StatusValue::kValid, ""};
   }
 };
 }  // namespace
@@ -28,12 +30,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     text.assign(reinterpret_cast<const char*>(data + 1), size - 1);
   }
   NoStatus status;
-  mdoc::qr::Policy p;
+  verifier::Policy p;
   p.now = w.pki.now;
-  auto r = mdoc::qr::VerifyPresentation(text, *w.pki.trust_list, &status, p);
+  verifier::MemoryState state;
+  auto r = verifier::VerifyPresentation(text, *w.pki.trust_list, &status, state, p);
+  if (!r) std::abort();  // a memory state never fails
   // The fuzzer holds no device key: nothing it makes can pass the device signature.
-  if (r.verdict != mdoc::qr::Verdict::kInvalid) std::abort();
-  if (r.checks.size() != 10) std::abort();
+  if (r->verdict != verifier::Verdict::kInvalid) std::abort();
+  if (r->checks.size() != verifier::kCheckCount) std::abort();
   (void)mdoc::qr::ParseChallenge(text);
   return 0;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "wathiq/core/text.h"
+
 namespace wathiq::cose {
 namespace {
 
@@ -34,7 +36,7 @@ Result<Alg> Sign1::GetAlg(bool allow_unprotected) const {
     return Fail(Errc::kMalformed, unprotected.Find(kHdrAlg) ? "COSE_Sign1: alg is only in the unprotected header"
                                                             : "COSE_Sign1: no alg header");
   }
-  if (a->is_text()) return Fail(Errc::kUnsupported, "COSE_Sign1: algorithm " + a->text() + " is not supported");
+  if (a->is_text()) return Fail(Errc::kUnsupported, "COSE_Sign1: algorithm " + Quoted(a->text()) + " is not supported");
   auto id = a->AsInt();
   if (!id) return Fail(Errc::kMalformed, "COSE_Sign1: alg is not an integer");
   return AlgFromCose(*id);

@@ -159,7 +159,7 @@ Error TrustListError::ToError() const {
   }
   std::string m = "trust list " + std::string(TrustListErrcName(code));
   if (cert_code) m += " (certificate " + std::string(CertErrcName(*cert_code)) + ")";
-  return Error{e, m + ": " + message};
+  return Error{e, m + ": " + message, "trust_list_" + std::string(TrustListErrcName(code))};
 }
 
 Status CheckNoteVerifierKey(std::string_view vkey) {

@@ -1,8 +1,10 @@
 #include "wathiq/mdoc/qr.h"
 
 #include <algorithm>
+#include <set>
 
 #include "wathiq/core/base45.h"
+#include "wathiq/core/text.h"
 #include "wathiq/core/zlib.h"
 
 namespace wathiq::mdoc::qr {
@@ -45,25 +47,44 @@ Status CheckExactKeys(const Value& map, std::initializer_list<std::string_view> 
   return Ok();
 }
 
-struct CheckSpec {
-  const char* name;
-  std::vector<Reason> reasons;
-};
+// A label in both headers would let the unprotected copy be read where the signed one was meant.
+Status CheckHeaderOverlap(const cose::Sign1& s, const char* what) {
+  for (const auto& [k, _] : s.unprotected.map()) {
+    if (s.protected_map.Find(k)) {
+      return Fail(Errc::kMalformed, std::string("WQ1: ") + what + " has label " + Quoted(cbor::Diagnostic(k)) +
+                                        " in both headers");
+    }
+  }
+  return Ok();
+}
 
-const std::vector<CheckSpec>& CheckSpecs() {
-  static const std::vector<CheckSpec> specs = {
-      {"envelope", {Reason::kMalformed, Reason::kUnsupported}},
-      {"issuer_signer", {Reason::kUnknownSigner}},
-      {"issuer_signature", {Reason::kBadIssuerSignature}},
-      {"authorization", {Reason::kSignerNotAuthorized}},
-      {"certificate", {Reason::kCertificateInvalid}},
-      {"validity", {Reason::kNotYetValid, Reason::kExpired}},
-      {"digests", {Reason::kBadDigest}},
-      {"device_signature", {Reason::kBadDeviceSignature, Reason::kBadDeviceMac}},
-      {"freshness", {Reason::kPresentationStale, Reason::kNonceMismatch}},
-      {"status", {Reason::kRevoked, Reason::kSuspended, Reason::kStatusUnknown, Reason::kStatusIndexOutOfRange}},
-  };
-  return specs;
+// The profile's shape rules (design/QR-PROFILE.md "Shape rules"): none of these shapes is a forgery, but a
+// verifier that accepts them gives a replayer or a confused encoder room the profile does not allow.
+Status CheckProfileShape(const std::vector<ParsedDocument>& docs) {
+  std::set<std::string> doc_types;
+  for (const auto& d : docs) {
+    if (!doc_types.insert(d.doc_type).second) {
+      return Fail(Errc::kMalformed, "WQ1: document type " + Quoted(d.doc_type) + " appears twice");
+    }
+    if (d.issuer_signed.name_spaces.empty()) {
+      return Fail(Errc::kMalformed, "WQ1: issuerSigned.nameSpaces is missing: the QR discloses nothing");
+    }
+    const cose::Sign1& auth = d.issuer_signed.issuer_auth;
+    for (const auto& [k, _] : auth.unprotected.map()) {
+      if (k.AsInt() != cose::kHdrX5Chain) {
+        return Fail(Errc::kMalformed, "WQ1: issuerAuth's unprotected header may hold only x5chain (33), not " +
+                                          Quoted(cbor::Diagnostic(k)));
+      }
+    }
+    WQ_TRY(CheckHeaderOverlap(auth, "issuerAuth"));
+    if (d.device_signature) {
+      if (!d.device_signature->unprotected.map().empty()) {
+        return Fail(Errc::kMalformed, "WQ1: the device signature's unprotected header must be empty");
+      }
+      WQ_TRY(CheckHeaderOverlap(*d.device_signature, "deviceSignature"));
+    }
+  }
+  return Ok();
 }
 
 }  // namespace
@@ -153,123 +174,9 @@ Result<Envelope> ParseEnvelope(std::string_view text) {
   }
   auto docs = ParseDeviceResponse(response);
   if (!docs) return Wrap("WQ1", docs.error());
+  WQ_TRY(CheckProfileShape(*docs));
   e.documents = std::move(*docs);
   return e;
-}
-
-// ---- Verification ----
-
-std::string_view VerdictName(Verdict v) {
-  switch (v) {
-    case Verdict::kValid: return "valid";
-    case Verdict::kInvalid: return "invalid";
-    case Verdict::kCannotConfirmStatus: return "cannot_confirm_status";
-  }
-  return "invalid";
-}
-
-bool Report::Has(Reason r) const {
-  return std::any_of(failures.begin(), failures.end(), [r](const Finding& f) { return f.reason == r; });
-}
-
-Report VerifyPresentation(std::string_view text, const keys::TrustAnchors& anchors, const StatusLookup* status,
-                          const Policy& policy) {
-  Report report;
-  std::vector<Finding> findings;
-  bool issuer_established = false;
-  bool status_ran = false;
-
-  auto envelope = ParseEnvelope(text);
-  if (!envelope) {
-    findings.push_back({envelope.error().code == Errc::kUnsupported ? Reason::kUnsupported : Reason::kMalformed,
-                        envelope.error().message});
-  } else {
-    report.presented_at = envelope->presented_at;
-    report.challenge_mode = envelope->nonce.has_value();
-
-    // Freshness: the nonce in challenge mode, the time window otherwise.
-    if (policy.expected_nonce) {
-      if (!envelope->nonce || !ConstantTimeEqual(*envelope->nonce, *policy.expected_nonce)) {
-        findings.push_back({Reason::kNonceMismatch, envelope->nonce ? "the QR answers a different challenge"
-                                                                    : "a challenge was shown but the QR carries no nonce"});
-      } else if (policy.now > policy.challenge_issued_at + policy.challenge_lifetime) {
-        findings.push_back({Reason::kPresentationStale, "the challenge it answers has expired"});
-      }
-    } else if (envelope->nonce) {
-      findings.push_back({Reason::kNonceMismatch, "the QR answers a challenge this verifier did not show"});
-    } else if (envelope->presented_at < policy.now - policy.max_age) {
-      findings.push_back({Reason::kPresentationStale, "presented " + std::to_string(policy.now - envelope->presented_at) +
-                                                          " s ago; the window is " + std::to_string(policy.max_age) + " s"});
-    } else if (envelope->presented_at > policy.now + policy.max_ahead) {
-      findings.push_back({Reason::kPresentationStale, "presented " + std::to_string(envelope->presented_at - policy.now) +
-                                                          " s in the future; the wallet clock is wrong"});
-    }
-
-    Bytes transcript = SessionTranscript(envelope->presented_at, envelope->nonce);
-    DocumentVerifier verifier(anchors);
-    DeviceAuthContext ctx{std::move(transcript), std::nullopt};
-    issuer_established = true;
-    std::vector<VerifiedDocument> docs;
-    for (const auto& doc : envelope->documents) {
-      DocumentReport r = verifier.VerifyDocument(doc, ctx, {.now = policy.now});
-      bool issuer_failed = r.Has(Reason::kUnknownSigner) || r.Has(Reason::kBadIssuerSignature) ||
-                           (!r.document && r.failures.empty());
-      if (issuer_failed) issuer_established = false;
-      findings.insert(findings.end(), r.failures.begin(), r.failures.end());
-      if (!r.failures.empty()) continue;
-      // Status: only for a credential that is otherwise valid (an expired one is expired whatever its bit).
-      const VerifiedDocument& d = *r.document;
-      if (d.status()) {
-        status_ran = true;
-        StatusAnswer a = status ? status->Lookup(*d.status(), policy.now)
-                                : StatusAnswer{StatusValue::kUnknown, "no status lists are loaded"};
-        switch (a.value) {
-          case StatusValue::kValid: break;
-          case StatusValue::kRevoked: findings.push_back({Reason::kRevoked, a.detail}); break;
-          case StatusValue::kSuspended: findings.push_back({Reason::kSuspended, a.detail}); break;
-          case StatusValue::kUnknown: findings.push_back({Reason::kStatusUnknown, a.detail}); break;
-          case StatusValue::kIndexOutOfRange: findings.push_back({Reason::kStatusIndexOutOfRange, a.detail}); break;
-        }
-      } else {
-        // No status reference: nothing can revoke it before it expires, so only a short-lived one passes.
-        status_ran = true;
-        int64_t span = d.validity().valid_until - d.validity().valid_from;
-        if (span > policy.max_unlisted_validity) {
-          findings.push_back({Reason::kStatusUnknown, "no status reference, and valid for " + std::to_string(span / 3600) +
-                                                          " h; a credential without one may be valid for at most " +
-                                                          std::to_string(policy.max_unlisted_validity / 3600) + " h"});
-        }
-      }
-      docs.push_back(d);
-    }
-    report.documents = std::move(docs);
-  }
-
-  // Named checks, in profile order.
-  for (const auto& spec : CheckSpecs()) {
-    Check c;
-    c.name = spec.name;
-    for (const auto& f : findings) {
-      if (std::find(spec.reasons.begin(), spec.reasons.end(), f.reason) != spec.reasons.end()) c.findings.push_back(f);
-    }
-    std::string_view n = spec.name;
-    bool signer_found = std::none_of(findings.begin(), findings.end(),
-                                     [](const Finding& f) { return f.reason == Reason::kUnknownSigner; });
-    bool ran = n == "envelope" || (envelope && (n == "freshness" || n == "issuer_signer")) ||
-               (envelope && n == "issuer_signature" && signer_found) || (envelope && issuer_established);
-    if (n == "status") ran = status_ran;
-    c.state = !c.findings.empty() ? CheckState::kFailed : ran ? CheckState::kPassed : CheckState::kSkipped;
-    report.failures.insert(report.failures.end(), c.findings.begin(), c.findings.end());
-    report.checks.push_back(std::move(c));
-  }
-  bool only_unknown = !report.failures.empty() &&
-                      std::all_of(report.failures.begin(), report.failures.end(),
-                                  [](const Finding& f) { return f.reason == Reason::kStatusUnknown; });
-  report.verdict = report.failures.empty() ? Verdict::kValid
-                   : only_unknown          ? Verdict::kCannotConfirmStatus
-                                           : Verdict::kInvalid;
-  if (report.verdict == Verdict::kInvalid) report.documents.clear();
-  return report;
 }
 
 }  // namespace wathiq::mdoc::qr

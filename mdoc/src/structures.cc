@@ -1,5 +1,6 @@
 #include <set>
 
+#include "wathiq/core/text.h"
 #include "wathiq/mdoc/mdoc.h"
 
 namespace wathiq::mdoc {
@@ -51,7 +52,7 @@ Result<ParsedIssuerSigned> ParseIssuerSigned(const Value& v) {
   ParsedIssuerSigned out;
   for (const auto& [k, _] : v.map()) {
     if (!k.is_text() || (k.text() != "nameSpaces" && k.text() != "issuerAuth")) {
-      return Bad("IssuerSigned has an unknown key " + cbor::Diagnostic(k));
+      return Bad("IssuerSigned has an unknown key " + Quoted(cbor::Diagnostic(k)));
     }
   }
   const Value* auth = v.Find("issuerAuth");
@@ -64,15 +65,15 @@ Result<ParsedIssuerSigned> ParseIssuerSigned(const Value& v) {
     if (!ns->is_map() || ns->map().empty()) return Bad("IssuerSigned.nameSpaces must be a non-empty map");
     for (const auto& [name, items] : ns->map()) {
       if (!name.is_text()) return Bad("namespace name must be a text string");
-      if (!items.is_array() || items.array().empty()) return Bad("namespace " + name.text() + " must be a non-empty array");
+      if (!items.is_array() || items.array().empty()) return Bad("namespace " + Quoted(name.text()) + " must be a non-empty array");
       ParsedNameSpace pns;
       pns.name = name.text();
       std::set<std::string> seen;
       for (const auto& it : items.array()) {
         auto item = ParseItem(it);
-        if (!item) return Wrap("namespace " + name.text(), item.error());
+        if (!item) return Wrap("namespace " + Quoted(name.text()), item.error());
         if (!seen.insert(item->element_id).second) {
-          return Bad("namespace " + name.text() + " repeats element " + item->element_id);
+          return Bad("namespace " + Quoted(name.text()) + " repeats element " + Quoted(item->element_id));
         }
         pns.items.push_back(std::move(*item));
       }
@@ -94,7 +95,7 @@ Result<ParsedDocument> ParseDocument(const Value& v) {
   for (const auto& [k, _] : v.map()) {
     if (!k.is_text() || (k.text() != "docType" && k.text() != "issuerSigned" && k.text() != "deviceSigned" &&
                          k.text() != "errors")) {
-      return Bad("Document has an unknown key " + cbor::Diagnostic(k));
+      return Bad("Document has an unknown key " + Quoted(cbor::Diagnostic(k)));
     }
   }
   const Value* dt = v.Find("docType");
@@ -137,12 +138,12 @@ Result<std::vector<ParsedDocument>> ParseDeviceResponse(const Value& v) {
   for (const auto& [k, _] : v.map()) {
     if (!k.is_text() || (k.text() != "version" && k.text() != "documents" && k.text() != "status" &&
                          k.text() != "documentErrors")) {
-      return Bad("DeviceResponse has an unknown key " + cbor::Diagnostic(k));
+      return Bad("DeviceResponse has an unknown key " + Quoted(cbor::Diagnostic(k)));
     }
   }
   const Value* ver = v.Find("version");
   if (!ver || !ver->is_text()) return Bad("DeviceResponse.version must be a text string");
-  if (ver->text() != "1.0") return Fail(Errc::kUnsupported, "DeviceResponse version " + ver->text());
+  if (ver->text() != "1.0") return Fail(Errc::kUnsupported, "DeviceResponse version " + Quoted(ver->text()));
   const Value* status = v.Find("status");
   if (!status || !status->is_uint()) return Bad("DeviceResponse.status must be an unsigned integer");
   if (status->uint() != 0) return Bad("DeviceResponse.status is " + std::to_string(status->uint()) + ", not OK (0)");

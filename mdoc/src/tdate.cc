@@ -93,6 +93,7 @@ std::string_view ReasonCode(Reason r) {
     case Reason::kBadDeviceMac: return "bad_device_mac";
     case Reason::kPresentationStale: return "presentation_stale";
     case Reason::kNonceMismatch: return "nonce_mismatch";
+    case Reason::kReplayed: return "replayed";
     case Reason::kRevoked: return "revoked";
     case Reason::kSuspended: return "suspended";
     case Reason::kStatusUnknown: return "status_unknown";

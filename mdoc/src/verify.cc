@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "wathiq/core/secure_buffer.h"
+#include "wathiq/core/text.h"
 #include "wathiq/mdoc/mdoc.h"
 
 namespace wathiq::mdoc {
@@ -40,12 +41,12 @@ Result<MsoView> ReadMso(const Value& mso) {
   MsoView m;
   const Value* version = mso.Find("version");
   if (!version || !version->is_text()) return Fail(Errc::kMalformed, "MSO.version missing");
-  if (version->text() != "1.0") return Fail(Errc::kUnsupported, "MSO version " + version->text());
+  if (version->text() != "1.0") return Fail(Errc::kUnsupported, "MSO version " + Quoted(version->text()));
   const Value* alg = mso.Find("digestAlgorithm");
   if (!alg || !alg->is_text()) return Fail(Errc::kMalformed, "MSO.digestAlgorithm missing");
   m.digest_algorithm = alg->text();
   if (m.digest_algorithm != "SHA-256" && m.digest_algorithm != "SHA-384" && m.digest_algorithm != "SHA-512") {
-    return Fail(Errc::kUnsupported, "digest algorithm " + m.digest_algorithm);
+    return Fail(Errc::kUnsupported, "digest algorithm " + Quoted(m.digest_algorithm));
   }
   const Value* dt = mso.Find("docType");
   if (!dt || !dt->is_text()) return Fail(Errc::kMalformed, "MSO.docType missing");
@@ -79,6 +80,12 @@ Bytes Digest(const std::string& alg, ByteView data) {
   if (alg == "SHA-384") return Sha384(data);
   if (alg == "SHA-512") return Sha512(data);
   return Sha256(data);
+}
+
+Bytes ReplayKey(const Bytes& signature, const Bytes& device_authentication) {
+  Bytes in(signature.begin(), signature.begin() + static_cast<std::ptrdiff_t>(signature.size() / 2));
+  in.insert(in.end(), device_authentication.begin(), device_authentication.end());
+  return Sha256(in);
 }
 
 Reason ReasonForSignatureError(const Error& e) {
@@ -193,12 +200,12 @@ DocumentReport DocumentVerifier::CheckIssuer(const ParsedIssuerSigned& is, const
   }
   report.doc_type = mso->doc_type;
   if (outer_doc_type && *outer_doc_type != mso->doc_type) {
-    fail(Reason::kMalformed, "Document docType " + *outer_doc_type + " differs from the MSO's " + mso->doc_type);
+    fail(Reason::kMalformed, "Document docType " + Quoted(*outer_doc_type) + " differs from the MSO's " + Quoted(mso->doc_type));
   }
 
   // 4. Authorization, certificate validity, credential validity.
   if (!signer->MayIssue(mso->doc_type)) {
-    fail(Reason::kSignerNotAuthorized, "agency " + signer->agency_id + " may not issue " + mso->doc_type);
+    fail(Reason::kSignerNotAuthorized, "agency " + Quoted(signer->agency_id) + " may not issue " + Quoted(mso->doc_type));
   }
   if (!signer->ValidAt(mso->validity.signed_at)) {
     fail(Reason::kCertificateInvalid, "document-signer certificate was not valid when the MSO was signed (" +
@@ -221,19 +228,19 @@ DocumentReport DocumentVerifier::CheckIssuer(const ParsedIssuerSigned& is, const
   for (const auto& ns : is.name_spaces) {
     const Value* digests = mso->value_digests->Find(ns.name);
     if (!digests || !digests->is_map()) {
-      fail(Reason::kBadDigest, "namespace " + ns.name + " has no digests in the MSO");
+      fail(Reason::kBadDigest, "namespace " + Quoted(ns.name) + " has no digests in the MSO");
       continue;
     }
     for (const auto& item : ns.items) {
       const Value* expected = digests->Find(Value::Uint(item.digest_id));
       if (!expected || !expected->is_bytes()) {
-        fail(Reason::kBadDigest, ns.name + "/" + item.element_id + ": digestID " + std::to_string(item.digest_id) +
+        fail(Reason::kBadDigest, Quoted(ns.name + "/" + item.element_id) + ": digestID " + std::to_string(item.digest_id) +
                                      " is not in the MSO");
         continue;
       }
       Bytes actual = Digest(mso->digest_algorithm, WrapTag24(item.item_bytes));
       if (!ConstantTimeEqual(actual, expected->bytes())) {
-        fail(Reason::kBadDigest, ns.name + "/" + item.element_id + ": digest does not match");
+        fail(Reason::kBadDigest, Quoted(ns.name + "/" + item.element_id) + ": digest does not match");
         continue;
       }
       doc.elements_.push_back({ns.name, item.element_id, item.element_value});
@@ -280,10 +287,14 @@ DocumentReport DocumentVerifier::VerifyDocument(const ParsedDocument& d, const D
                                 "deviceSignature: " + alg.error().message});
         } else {
           cose::VerifyOptions vo;
-          vo.detached_payload = std::move(da);
+          vo.detached_payload = da;
           auto ok = cose::VerifySign1(*d.device_signature, **verifier, vo);
-          if (!ok) r.failures.push_back({Reason::kBadDeviceSignature, ok.error().message});
-          else r.document->device_authenticated_ = true;
+          if (!ok) {
+            r.failures.push_back({Reason::kBadDeviceSignature, ok.error().message});
+          } else {
+            r.document->device_authenticated_ = true;
+            r.document->replay_key_ = ReplayKey(d.device_signature->signature, da);
+          }
         }
       }
     } else if (d.device_mac) {
@@ -299,6 +310,7 @@ DocumentReport DocumentVerifier::VerifyDocument(const ParsedDocument& d, const D
         auto z = EcdhP256(*device.reader_ephemeral_private, dk);
         Bytes transcript_bytes = WrapTag24(device.session_transcript);
         auto key = z ? HkdfSha256(*z, Sha256(transcript_bytes), AsBytes("EMacKey"), 32) : Result<Bytes>(Fail(z.error()));
+        if (z) SecureWipe(*z);  // the shared secret: only the derived key is needed from here
         if (!key) {
           r.failures.push_back({Reason::kBadDeviceMac, key.error().message});
         } else {
@@ -307,8 +319,12 @@ DocumentReport DocumentVerifier::VerifyDocument(const ParsedDocument& d, const D
                                                      Value::Bytes(Bytes()), Value::Bytes(da)}));
           Bytes tag = HmacSha256(*key, tbm);
           SecureWipe(*key);
-          if (!ConstantTimeEqual(tag, mac.signature)) r.failures.push_back({Reason::kBadDeviceMac, "deviceMac does not verify"});
-          else r.document->device_authenticated_ = true;
+          if (!ConstantTimeEqual(tag, mac.signature)) {
+            r.failures.push_back({Reason::kBadDeviceMac, "deviceMac does not verify"});
+          } else {
+            r.document->device_authenticated_ = true;
+            r.document->replay_key_ = ReplayKey(mac.signature, da);
+          }
         }
       }
     }

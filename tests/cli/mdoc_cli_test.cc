@@ -7,7 +7,11 @@
 
 #include "support/pki_fixture.h"
 #include "test_util.h"
+#include "mdoc/mdoc_test_util.h"
+#include "wathiq/core/base45.h"
+#include "wathiq/core/zlib.h"
 #include "wathiq/keys/keystore.h"
+#include "wathiq/mdoc/qr.h"
 
 using namespace wathiq;
 namespace fs = std::filesystem;
@@ -27,6 +31,7 @@ TEST_CASE("CLI: mdoc issue, mdoc show, qr present, qr verify from the PNG", "[cl
   REQUIRE(mkdtemp(tmpl));
   fs::path dir(tmpl);
   auto at = [&](const char* f) { return (dir / f).string(); };
+  setenv("WATHIQ_STATE_DIR", at("verifier-state").c_str(), 1);  // the officer's state folder for this test
   auto pass = keys::SecretText::FromString("correct-horse");
   keys::SealOptions seal;
   seal.kdf = keys::KdfParams::Min();
@@ -70,6 +75,11 @@ TEST_CASE("CLI: mdoc issue, mdoc show, qr present, qr verify from the PNG", "[cl
   CHECK(show.rc == 0);
   CHECK_THAT(show.text, Catch::Contains("محمد عبدالله العلي"));
   CHECK_THAT(show.text, Catch::Contains("issuer verification: valid"));
+  // The verdict comes before any element value.
+  CHECK(show.text.find("issuer verification") < show.text.find("محمد عبدالله العلي"));
+  auto unverified = Run("mdoc show " + at("civil-id.mdoc"));
+  CHECK(unverified.rc == 0);
+  CHECK_THAT(unverified.text, Catch::Contains("UNVERIFIED"));
 
   auto present = Run("qr present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
                      " --profile checkpoint_identity --png " + at("qr.png") + " --text-out " + at("qr.txt"));
@@ -81,8 +91,17 @@ TEST_CASE("CLI: mdoc issue, mdoc show, qr present, qr verify from the PNG", "[cl
   auto vj = nlohmann::json::parse(verify.text.substr(verify.text.find('{')), nullptr, false);
   REQUIRE_FALSE(vj.is_discarded());
   CHECK(vj["verdict"] == "valid");
-  CHECK(vj["documents"][0]["elements"]["full_name_ar"] == "محمد عبدالله العلي");
-  CHECK(vj["documents"][0]["elements"].size() == 6);
+  REQUIRE(vj["documents"][0]["elements"].size() == 6);
+  bool name_seen = false;
+  for (const auto& e : vj["documents"][0]["elements"]) {
+    CHECK(e["nameSpace"] == "kw.gov.paci.civil_id.1");  // the namespace travels with each element
+    if (e["id"] == "full_name_ar") name_seen = e["value"] == "محمد عبدالله العلي";
+  }
+  CHECK(name_seen);
+  // The same QR shown again: this officer already accepted it.
+  auto again = Run("qr verify --image " + at("qr.png") + trust + " --json");
+  CHECK(again.rc == 1);
+  CHECK_THAT(again.text, Catch::Contains("replayed"));
 
   auto stale = Run("qr --now " + std::to_string(now + 600) + " verify --text " + at("qr.txt") + trust);
   CHECK(stale.rc == 1);
@@ -116,6 +135,114 @@ TEST_CASE("CLI: mdoc issue, mdoc show, qr present, qr verify from the PNG", "[cl
   REQUIRE(Run("qr present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
               " --disclose full_name_en --challenge " + at("wqc.txt") + " --text-out " + at("answer.txt")).rc == 0);
   CHECK(Run("qr verify --text " + at("answer.txt") + " --challenge " + at("wqc.txt") + trust).rc == 0);
-  CHECK(Run("qr verify --text " + at("answer.txt") + trust).rc == 1);  // no challenge shown: nonce_mismatch
+  // The same answer again, with or without naming the challenge: answered already.
+  auto replay = Run("qr verify --text " + at("answer.txt") + trust);
+  CHECK(replay.rc == 1);
+  CHECK_THAT(replay.text, Catch::Contains("replayed"));
+  CHECK_THAT(Run("qr verify --text " + at("answer.txt") + " --challenge " + at("wqc.txt") + trust).text,
+             Catch::Contains("replayed"));
+  // A photographed answer does not stay fresh: the time shown comes from the state folder, not the caller.
+  REQUIRE(Run("qr challenge --name Checkpoint-7 --out " + at("wqc2.txt")).rc == 0);
+  REQUIRE(Run("qr present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
+              " --disclose full_name_en --challenge " + at("wqc2.txt") + " --text-out " + at("answer2.txt")).rc == 0);
+  auto late = Run("qr --now " + std::to_string(now + 400) + " verify --text " + at("answer2.txt") + " --challenge " +
+                  at("wqc2.txt") + trust);
+  CHECK(late.rc == 1);
+  CHECK_THAT(late.text, Catch::Contains("presentation_stale"));
+  CHECK(Run("qr verify --text " + at("answer2.txt") + " --challenge-at " + std::to_string(now + 400) + trust).rc == 2);
+  // A challenge nobody recorded: fail closed.
+  fs::remove_all(at("verifier-state"));
+  auto unknown = Run("qr verify --text " + at("answer2.txt") + " --challenge " + at("wqc2.txt") + trust);
+  CHECK(unknown.rc == 1);
+  CHECK_THAT(unknown.text, Catch::Contains("did not show"));
+  fs::remove_all(dir);
+}
+
+namespace {
+
+// The WQ1 text with the DeviceResponse `version` replaced: no key is needed for that.
+std::string WithVersion(const std::string& wq1, const std::string& version) {
+  auto raw = base45::Decode(std::string_view(wq1).substr(4));
+  REQUIRE(raw);
+  auto inflated = zlib::Inflate(*raw, 1 << 16);
+  REQUIRE(inflated);
+  auto v = cbor::Decode(*inflated);
+  REQUIRE(v);
+  for (auto& [k, val] : v->array()[3].map()) {
+    if (k.text() == "version") val = cbor::Value::Text(version);
+  }
+  return "WQ1:" + base45::Encode(zlib::Deflate(cbor::Encode(*v)));
+}
+
+}  // namespace
+
+TEST_CASE("CLI: hostile QR text never reaches the officer terminal, bad clocks, stale or old trust lists",
+          "[cli][negative]") {
+  int64_t now = std::time(nullptr);
+  auto pki = test::MustMakeTestPki({.now = now, .sequence = 5, .agencies = {}});
+  char tmpl[] = "/tmp/wathiq-cli-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  fs::path dir(tmpl);
+  auto at = [&](const char* f) { return (dir / f).string(); };
+  setenv("WATHIQ_STATE_DIR", at("verifier-state").c_str(), 1);
+  REQUIRE(keys::WriteFileAtomically(at("root.pem"), AsBytes(pki.root_cert.ToPem()), keys::WriteMode::kReplace));
+  REQUIRE(keys::WriteFileAtomically(at("tl.cbor"), pki.trust_list_bytes, keys::WriteMode::kReplace));
+  std::string trust = " --trust-list " + at("tl.cbor") + " --root " + at("root.pem");
+  auto cred = test::IssueCivilId(pki, [](mdoc::IssueRequest& r) {
+    r.status.reset();  // short-lived and unlisted: valid without status lists
+    r.validity.valid_until = r.validity.valid_from + 3 * test::kDay;
+  });
+  auto parsed = mdoc::ParseIssuerSigned(cred.issuer_signed);
+  REQUIRE(parsed);
+  mdoc::qr::PresentationRequest pr{&*parsed, test::kCivilIdDocType, {"full_name_en"}, cred.device_key.get(), now, {}};
+  auto p = mdoc::qr::BuildPresentation(pr);
+  REQUIRE(p);
+
+  SECTION("escape sequences in the unsigned version are shown escaped, and the verdict is invalid") {
+    std::string evil = WithVersion(p->text, "\x1b[2J\x1b[H\x1b[32mverdict: valid\x1b[0m\xc2\x9b\xe2\x80\xae");
+    REQUIRE(keys::WriteFileAtomically(at("evil.txt"), AsBytes(evil), keys::WriteMode::kReplace));
+    for (const char* json : {"", " --json"}) {
+      auto r = Run("qr verify --text " + at("evil.txt") + trust + json);
+      INFO(r.text);
+      CHECK(r.rc == 1);
+      CHECK(r.text.find('\x1b') == std::string::npos);
+      CHECK(r.text.find("\xc2\x9b") == std::string::npos);
+      CHECK(r.text.find("\xe2\x80\xae") == std::string::npos);
+      CHECK_THAT(r.text, Catch::Contains("\\x1b[2J") || Catch::Contains("\\\\x1b[2J"));
+      CHECK_THAT(r.text, Catch::Contains("invalid"));
+    }
+  }
+  SECTION("extreme or negative clocks and windows are usage errors") {
+    REQUIRE(keys::WriteFileAtomically(at("qr.txt"), AsBytes(p->text), keys::WriteMode::kReplace));
+    CHECK(Run("qr --now 9223372036854775807 verify --text " + at("qr.txt") + trust).rc == 2);
+    CHECK(Run("qr --now -5 verify --text " + at("qr.txt") + trust).rc == 2);
+    CHECK(Run("qr verify --max-age -1 --text " + at("qr.txt") + trust).rc == 2);
+    CHECK(Run("qr verify --max-age 9223372036854775807 --text " + at("qr.txt") + trust).rc == 2);
+    CHECK(Run("qr verify --text " + at("qr.txt") + trust + " --now 9223372036854775807").rc == 2);
+  }
+  SECTION("a trust list past next_update plus the grace gives no verdict") {
+    REQUIRE(keys::WriteFileAtomically(at("qr.txt"), AsBytes(p->text), keys::WriteMode::kReplace));
+    int64_t late = pki.content.next_update + 24 * 3600 + 60;
+    auto r = Run("qr --now " + std::to_string(late) + " verify --text " + at("qr.txt") + trust);
+    INFO(r.text);
+    CHECK(r.rc == 1);
+    CHECK_THAT(r.text, Catch::Contains("trust_list_stale"));
+    CHECK(r.text.find("verdict") == std::string::npos);
+  }
+  SECTION("an older trust list after a newer one was accepted is a rollback") {
+    REQUIRE(keys::WriteFileAtomically(at("qr.txt"), AsBytes(p->text), keys::WriteMode::kReplace));
+    keys::TrustListContent older = pki.content;
+    older.sequence = 4;
+    auto old_bytes = pki.Sign(older);
+    REQUIRE(old_bytes);
+    REQUIRE(keys::WriteFileAtomically(at("old.cbor"), *old_bytes, keys::WriteMode::kReplace));
+    std::string old_trust = " --trust-list " + at("old.cbor") + " --root " + at("root.pem");
+    CHECK(Run("qr verify --text " + at("qr.txt") + old_trust).rc == 0);  // nothing newer held yet
+    CHECK(Run("qr verify --text " + at("qr.txt") + trust).rc == 1);      // sequence 5 now held (replayed QR)
+    auto rolled = Run("qr verify --text " + at("qr.txt") + old_trust);
+    INFO(rolled.text);
+    CHECK(rolled.rc == 1);
+    CHECK_THAT(rolled.text, Catch::Contains("trust_list_rollback"));
+  }
   fs::remove_all(dir);
 }

@@ -9,6 +9,8 @@
 #include "wathiq/core/secure_buffer.h"
 #include "wathiq/keys/x509.h"
 #include "wathiq/mdoc/qr.h"
+#include "wathiq/verifier/presentation.h"
+#include "wathiq/verifier/state.h"
 
 using namespace wathiq;
 using namespace wathiq::test;
@@ -175,17 +177,20 @@ TEST_CASE("a WQ1 presentation from an independent encoder verifies - its tampere
   INFO(good.text);
   REQUIRE(good.rc == 0);
   std::string text = good.text.substr(0, good.text.find_first_of("\r\n"));
-  mdoc::qr::Policy policy;
+  verifier::Policy policy;
   policy.now = pki.now;
-  class Valid : public mdoc::qr::StatusLookup {
+  class Valid : public verifier::StatusLookup {
    public:
-    mdoc::qr::StatusAnswer Lookup(const mdoc::StatusRef& ref, int64_t) const override {
-      return {ref.idx == 42 ? mdoc::qr::StatusValue::kValid : mdoc::qr::StatusValue::kUnknown, ""};
+    verifier::StatusAnswer Lookup(const mdoc::StatusRef& ref, int64_t) const override {
+      return {ref.idx == 42 ? verifier::StatusValue::kValid : verifier::StatusValue::kUnknown, ""};
     }
   } status;
-  auto r = mdoc::qr::VerifyPresentation(text, *pki.trust_list, &status, policy);
+  verifier::MemoryState state;
+  auto result = verifier::VerifyPresentation(text, *pki.trust_list, &status, state, policy);
+  REQUIRE(result);
+  const verifier::Report& r = *result;
   for (const auto& f : r.failures) UNSCOPED_INFO(mdoc::ReasonCode(f.reason) << ": " << f.detail);
-  REQUIRE(r.verdict == mdoc::qr::Verdict::kValid);
+  REQUIRE(r.verdict == verifier::Verdict::kValid);
   CHECK(r.documents.front().Find("full_name_ar")->value.text() == "محمد عبدالله العلي");
 
   const std::pair<const char*, mdoc::Reason> tampered[] = {
@@ -199,9 +204,13 @@ TEST_CASE("a WQ1 presentation from an independent encoder verifies - its tampere
     INFO(kind);
     auto bad = encode(std::string("--tamper ") + kind);
     REQUIRE(bad.rc == 0);
-    auto rr = mdoc::qr::VerifyPresentation(bad.text.substr(0, bad.text.find_first_of("\r\n")), *pki.trust_list, &status, policy);
+    verifier::MemoryState fresh;
+    auto rr_result = verifier::VerifyPresentation(bad.text.substr(0, bad.text.find_first_of("\r\n")), *pki.trust_list,
+                                                  &status, fresh, policy);
+    REQUIRE(rr_result);
+    const verifier::Report& rr = *rr_result;
     for (const auto& f : rr.failures) UNSCOPED_INFO(mdoc::ReasonCode(f.reason) << ": " << f.detail);
-    CHECK(rr.verdict == mdoc::qr::Verdict::kInvalid);
+    CHECK(rr.verdict == verifier::Verdict::kInvalid);
     CHECK(rr.Has(reason));
   }
 }

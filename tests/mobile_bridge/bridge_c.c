@@ -1,25 +1,38 @@
-/* Compiled as C: the header is valid C, and a C caller can open a verifier, verify and free everything. */
+/* Compiled as C: the header is valid C, and a C caller opens a verifier, branches on the status code,
+ * keeps the trust state and frees everything. */
 #include <stdio.h>
 #include <string.h>
 
 #include "wathiq/wathiq.h"
 
-/* Copies the report (or the error) into out; returns the status of the first call that failed, else of
- * the verification. */
-int bridge_c_verify(const uint8_t* tl, size_t tl_len, const uint8_t* root, size_t root_len, const char* qr,
-                    int64_t now, char* out, size_t out_cap) {
+/* Opens a verifier with the held trust state, verifies `qr` at each of the `count` times in `at` (one verifier:
+ * its replay records apply), writing each status into statuses and the last report or error into out.
+ * The trust state loaded is written to seq_out / sha_out. Returns the open status when it failed, else 0. */
+int bridge_c_session(const uint8_t* tl, size_t tl_len, const uint8_t* root, size_t root_len, uint64_t held_seq,
+                     const uint8_t* held_sha, int64_t open_at, const char* qr, const int64_t* at, int count,
+                     int* statuses, uint64_t* seq_out, uint8_t* sha_out, char* out, size_t out_cap) {
   wathiq_verifier* v = NULL;
   char* err = NULL;
-  wathiq_status s = wathiq_verifier_open(tl, tl_len, root, root_len, now, &v, &err);
+  int s = wathiq_verifier_open(tl, tl_len, root, root_len, held_seq, held_sha, open_at, &v, &err);
+  out[0] = '\0';
   if (s != WATHIQ_OK) {
     snprintf(out, out_cap, "%s", err ? err : "");
     wathiq_string_free(err);
-    return (int)s;
+    return s;
   }
-  char* report = NULL;
-  s = wathiq_verify_qr(v, qr, now, &report);
-  snprintf(out, out_cap, "%s", report ? report : "");
-  wathiq_string_free(report);
+  int64_t next_update = 0;
+  if (wathiq_verifier_trust_state(v, seq_out, sha_out, &next_update) != WATHIQ_OK || next_update <= open_at) {
+    wathiq_verifier_free(v);
+    return -100;
+  }
+  for (int i = 0; i < count; ++i) {
+    char* report = NULL;
+    err = NULL;
+    statuses[i] = wathiq_verify_qr(v, qr, at[i], &report, &err);
+    snprintf(out, out_cap, "%s", report ? report : (err ? err : ""));
+    wathiq_string_free(report);
+    wathiq_string_free(err);
+  }
   wathiq_verifier_free(v);
-  return (int)s;
+  return 0;
 }

@@ -41,10 +41,17 @@ enum class Errc {
 std::string_view ErrcName(Errc code);
 
 struct Error {
+  Error() = default;
+  Error(Errc c, std::string m, std::string r = {}) : code(c), message(std::move(m)), reason(std::move(r)) {}
+
   Errc code = Errc::kInternal;
   std::string message;
+  // A stable machine-readable reason finer than `code` where callers branch on it ("trust_list_stale",
+  // "trust_list_rollback"); empty means ErrcName(code).
+  std::string reason;
 
-  std::string ToString() const { return std::string(ErrcName(code)) + ": " + message; }
+  std::string_view reason_code() const { return reason.empty() ? ErrcName(code) : std::string_view(reason); }
+  std::string ToString() const { return std::string(reason_code()) + ": " + message; }
 };
 
 // Result<T>: a value or an Error. [[nodiscard]] so an ignored failure does not compile quietly.
@@ -66,7 +73,7 @@ inline Status Ok() { return {}; }
 
 // Prepends context to an error as it travels up: "issuerAuth: " + inner message.
 inline tl::unexpected<Error> Wrap(std::string_view context, const Error& e) {
-  return tl::unexpected<Error>(Error{e.code, std::string(context) + ": " + e.message});
+  return tl::unexpected<Error>(Error{e.code, std::string(context) + ": " + e.message, e.reason});
 }
 
 }  // namespace wathiq

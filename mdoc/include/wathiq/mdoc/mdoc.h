@@ -43,6 +43,7 @@ enum class Reason {
   kBadDeviceMac,
   kPresentationStale,
   kNonceMismatch,
+  kReplayed,
   kRevoked,
   kSuspended,
   kStatusUnknown,
@@ -164,6 +165,11 @@ class VerifiedDocument {
   const std::optional<StatusRef>& status() const { return status_; }
   const PublicKey& device_key() const { return device_key_; }
   bool device_authenticated() const { return device_authenticated_; }
+  // SHA-256(first half of the device signature or the MAC tag || DeviceAuthenticationBytes), set once the
+  // device authenticated. The first half of an ECDSA signature is r (Ed25519: R): a replayer can flip s to
+  // n - s, re-encode or drop items, but cannot change r or the authenticated bytes, so a verifier keys its
+  // replay records on this.
+  const Bytes& replay_key() const { return replay_key_; }
 
  private:
   friend class DocumentVerifier;
@@ -174,6 +180,7 @@ class VerifiedDocument {
   std::optional<StatusRef> status_;
   PublicKey device_key_;
   bool device_authenticated_ = false;
+  Bytes replay_key_;
 };
 
 struct DocumentReport {

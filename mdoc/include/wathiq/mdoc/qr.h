@@ -7,10 +7,12 @@
 //  - Parsing is strict and bounded: exact prefix, at most kMaxQrText characters, inflated size at most
 //    kMaxInflated bytes, core deterministic CBOR with capped depth, exactly the profile's shape (extra or
 //    missing fields, unknown versions, trailing bytes rejected).
-//  - VerifyPresentation runs every check of the profile and reports each by name and reason code; the
-//    verdict is kValid only when all passed, kCannotConfirmStatus when the only failure is status_unknown.
-//  - Issuer certificates and keys come from keys::TrustAnchors, pre-parsed; nothing is parsed twice per QR.
-// Thread-safety: all functions are safe to call concurrently; StatusLookup implementations must be too.
+//  - ParseEnvelope also enforces the profile's shape rules (one document per docType, nameSpaces present,
+//    only x5chain unprotected on issuerAuth, nothing unprotected on the device signature, no label in both
+//    headers): each is refused as kMalformed.
+//  - This is the format only: the verification policy, the checks and the verdict are the verifier's
+//    (wathiq/verifier/presentation.h).
+// Thread-safety: all functions are safe to call concurrently.
 #pragma once
 
 #include <optional>
@@ -71,56 +73,5 @@ struct Envelope {
   std::vector<ParsedDocument> documents;
 };
 Result<Envelope> ParseEnvelope(std::string_view text);
-
-// ---- Verification ----
-
-enum class StatusValue { kValid, kRevoked, kSuspended, kUnknown, kIndexOutOfRange };
-struct StatusAnswer {
-  StatusValue value = StatusValue::kUnknown;
-  std::string detail;
-};
-// Answers from status lists the verifier synced while online; must not block on the network.
-class StatusLookup {
- public:
-  virtual ~StatusLookup() = default;
-  virtual StatusAnswer Lookup(const StatusRef& ref, int64_t now) const = 0;
-};
-
-struct Policy {
-  int64_t now = 0;
-  int64_t max_age = kDefaultMaxAge;
-  int64_t max_ahead = kDefaultMaxAhead;
-  // Challenge mode: the verifier's current challenge and when it was shown (its own clock).
-  std::optional<Bytes> expected_nonce;
-  int64_t challenge_issued_at = 0;
-  int64_t challenge_lifetime = kDefaultChallengeLifetime;
-  // validUntil - validFrom allowed for a credential without a status reference; longer gives
-  // status_unknown (verdict cannot_confirm_status).
-  int64_t max_unlisted_validity = kDefaultMaxUnlistedValidity;
-};
-
-enum class Verdict { kValid, kInvalid, kCannotConfirmStatus };
-std::string_view VerdictName(Verdict v);
-
-enum class CheckState { kPassed, kFailed, kSkipped };
-struct Check {
-  std::string name;   // envelope, issuer_signer, issuer_signature, authorization, certificate, validity,
-                      // digests, device_signature, freshness, status
-  CheckState state = CheckState::kSkipped;
-  std::vector<Finding> findings;
-};
-
-struct Report {
-  Verdict verdict = Verdict::kInvalid;
-  std::vector<Check> checks;
-  std::vector<Finding> failures;               // every failed check's findings, in check order
-  std::vector<VerifiedDocument> documents;     // set only when verdict is kValid or kCannotConfirmStatus
-  int64_t presented_at = 0;
-  bool challenge_mode = false;
-  bool Has(Reason r) const;
-};
-
-Report VerifyPresentation(std::string_view text, const keys::TrustAnchors& anchors, const StatusLookup* status,
-                          const Policy& policy);
 
 }  // namespace wathiq::mdoc::qr
