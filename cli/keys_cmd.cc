@@ -8,6 +8,7 @@
 // PIN, rejected certificate or trust list, refusing to overwrite), 2 usage, 3 input unreadable or
 // malformed, 4 internal. --json prints one JSON object on stdout, for success and failure alike.
 #include <charconv>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "commands.h"
 #include "wathiq/core/cbor.h"
 #include "wathiq/core/cose.h"
+#include "wathiq/core/secure_buffer.h"
 #include "wathiq/keys/backup.h"
 #include "wathiq/keys/key_handle.h"
 #include "wathiq/keys/keystore.h"
@@ -176,8 +178,10 @@ Status RunCreateRoot(const Ctx& ctx, const CreateRootOpts& o) {
     WQ_ASSIGN(auto lines, SplitKeyForBackup(key, split.first, split.second));
     for (size_t i = 0; i < lines.size(); ++i) {
       std::string p = o.shares_dir + "/root-share-" + std::to_string(i + 1) + "-of-" + std::to_string(lines.size()) + ".txt";
-      std::string line = lines[i] + "\n";
-      WQ_TRY(WriteFileAtomically(p, AsBytes(line), WriteMode::kCreateNew, 0600));
+      SecureBuffer line(lines[i].size() + 1);  // a share is secret material: no unwiped copy
+      std::memcpy(line.data(), lines[i].view().data(), lines[i].size());
+      line.data()[lines[i].size()] = '\n';
+      WQ_TRY(WriteFileAtomically(p, line.view(), WriteMode::kCreateNew, 0600));
       shares.push_back(p);
     }
   }
@@ -544,11 +548,13 @@ struct RecoverOpts {
 
 Status RunRecover(const Ctx& ctx, const RecoverOpts& o) {
   WQ_ASSIGN(KdfParams kdf, KdfParams::FromName(o.kdf));
-  std::vector<std::string> shares;
+  std::vector<SecretText> share_texts;  // shares are secret material: read into protected memory
   for (const auto& f : o.share_files) {
-    WQ_ASSIGN(Bytes b, ReadFileBytes(f, 64 * 1024));
-    shares.emplace_back(b.begin(), b.end());
+    WQ_ASSIGN(SecretText t, SecretText::FromFile(f));
+    share_texts.push_back(std::move(t));
   }
+  std::vector<std::string_view> shares;
+  for (const auto& t : share_texts) shares.push_back(t.text());
   WQ_ASSIGN(SecretText pass, ReadSecret(o.out.pass, "WATHIQ_PASSPHRASE", "passphrase"));
   WQ_ASSIGN(KeyHandle key, RecoverKeyFromShares(shares, "wathiq-root"));
   if (!o.cert.empty()) {
