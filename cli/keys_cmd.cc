@@ -147,6 +147,10 @@ struct CreateRootOpts {
   NameOpts name;
 };
 
+std::string ShareFileName(const std::string& dir, int i, int n) {
+  return dir + "/root-share-" + std::to_string(i + 1) + "-of-" + std::to_string(n) + ".txt";
+}
+
 Status RunCreateRoot(const Ctx& ctx, const CreateRootOpts& o) {
   WQ_ASSIGN(Alg alg, ParseAlg(o.alg));
   WQ_ASSIGN(KdfParams kdf, KdfParams::FromName(o.kdf));
@@ -158,6 +162,16 @@ Status RunCreateRoot(const Ctx& ctx, const CreateRootOpts& o) {
     WQ_ASSIGN(split, ParseSplit(o.split));
     if (split.first < 2 || split.second < split.first || split.second > 255) {
       return Fail(Errc::kInvalidArgument, "--split needs 2 <= M <= N <= 255");
+    }
+  }
+  // Every output is checked before anything is created (the key, in a file or a token, included): a root
+  // key must never be left behind without its certificate or its backup.
+  if (!o.key.pkcs11()) WQ_TRY(CheckNewOutput(o.key.file, "root key"));
+  WQ_TRY(CheckNewOutput(o.cert_out, "root certificate"));
+  if (split.first) {
+    WQ_TRY(CheckOutputFolder(o.shares_dir, "backup shares"));
+    for (int i = 0; i < split.second; ++i) {
+      WQ_TRY(CheckNewOutput(ShareFileName(o.shares_dir, i, split.second), "backup share"));
     }
   }
   SecretText pass;
@@ -177,7 +191,7 @@ Status RunCreateRoot(const Ctx& ctx, const CreateRootOpts& o) {
   if (split.first) {
     WQ_ASSIGN(auto lines, SplitKeyForBackup(key, split.first, split.second));
     for (size_t i = 0; i < lines.size(); ++i) {
-      std::string p = o.shares_dir + "/root-share-" + std::to_string(i + 1) + "-of-" + std::to_string(lines.size()) + ".txt";
+      std::string p = ShareFileName(o.shares_dir, static_cast<int>(i), static_cast<int>(lines.size()));
       SecureBuffer line(lines[i].size() + 1);  // a share is secret material: no unwiped copy
       std::memcpy(line.data(), lines[i].view().data(), lines[i].size());
       line.data()[lines[i].size()] = '\n';
@@ -219,6 +233,8 @@ Status RunCreateKey(const Ctx& ctx, const CreateKeyOpts& o) {
   } else if (o.key.key_label.empty() && o.label.empty()) {
     return Fail(Errc::kInvalidArgument, "a token key needs --key-label");
   }
+  if (!o.key.pkcs11()) WQ_TRY(CheckNewOutput(o.key.file, "key"));
+  if (!o.public_out.empty()) WQ_TRY(CheckNewOutput(o.public_out, "public key"));
   WQ_ASSIGN(KeyHandle key, CreateKey(o.key, alg, o.label));
   if (!o.key.pkcs11()) {
     SealOptions so;
@@ -503,11 +519,34 @@ void RunInspect(const Ctx& ctx, const InspectOpts& o) {
   }
   if (!b.empty() && (b[0] == 0xd2 || b[0] == 0x84)) {  // COSE_Sign1, tagged or not
     if (!o.root.empty()) {
-      VerifyTlOpts v;
-      v.file = o.file;
-      v.root = o.root;
-      v.max_staleness = int64_t{1} << 40;  // inspect reports; it does not enforce freshness
-      return RunVerifyTrustList(ctx, v, cmd);
+      // Load with freshness relaxed so that the content and the signature can be reported, then judge
+      // freshness here: an expired list is never called valid, and the exit code says a check failed.
+      auto root = ReadCert(o.root);
+      if (!root) return ctx.Fail(cmd, root.error());
+      TrustListPolicy p;
+      p.now = ctx.Now();
+      p.max_staleness = int64_t{1} << 40;
+      auto tl = TrustList::Load(b, *root, p);
+      if (!tl) return ReportTrustListFailure(ctx, cmd, tl.error());
+      json j = TrustListJson(**tl);
+      j["type"] = "trust-list";
+      j["verified"] = true;
+      const int64_t past = ctx.Now() - (*tl)->next_update();
+      if (past <= 0) {
+        j["fresh"] = true;
+        return ctx.Success(j, "valid " + TrustListText(**tl));
+      }
+      ctx.exit->value = kExitCheckFailed;
+      const std::string why = "trust list #" + std::to_string((*tl)->sequence()) + " is stale: expired at next_update " +
+                              std::to_string((*tl)->next_update()) + ", " + std::to_string(past) +
+                              " s ago; verifiers refuse it";
+      j["ok"] = false;
+      j["fresh"] = false;
+      j["error"] = {{"reason", std::string(TrustListErrcName(TrustListErrc::kStale))}, {"message", why}};
+      if (ctx.json_out) std::cout << Dump(j) << "\n";
+      else std::cout << "EXPIRED (stale) " << TrustListText(**tl);
+      std::cerr << "wathiq keys inspect: " << why << "\n";
+      return;
     }
     auto msg = cose::ParseSign1(b);
     if (!msg) return ctx.Fail(cmd, msg.error());

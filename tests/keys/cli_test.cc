@@ -235,6 +235,71 @@ TEST_CASE("CLI: a root and an agency key inside a SoftHSM2 token", "[keys][cli][
   CHECK(r.code == 2);  // a token key cannot be split
 }
 
+TEST_CASE("CLI: create-root checks every output before creating anything", "[keys][cli][negative]") {
+  Cli cli;
+  const std::string base = "--now 1767225600 create-root --country KW --cn Root --kdf min --passphrase-file root.pass ";
+  // Before: the root key and certificate were written, then the shares failed, leaving a root without backup.
+  Run r = cli(base + "--key-out root.wqk --cert-out root.der --split 2-of-3 --shares-dir missing-folder");
+  CHECK(r.code == 3);
+  CHECK_THAT(r.err, Catch::Contains("missing-folder"));
+  CHECK_FALSE(std::filesystem::exists(cli / "root.wqk"));
+  CHECK_FALSE(std::filesystem::exists(cli / "root.der"));
+
+  // A share file already there, a certificate folder missing, a shares "folder" that is a file.
+  std::filesystem::create_directory(cli / "shares");
+  test::WriteBytes(cli / "shares/root-share-2-of-3.txt", AsBytes("old share\n"));
+  r = cli(base + "--key-out root.wqk --cert-out root.der --split 2-of-3 --shares-dir shares");
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Catch::Contains("root-share-2-of-3.txt already exists"));
+  r = cli(base + "--key-out root.wqk --cert-out nowhere/root.der");
+  CHECK(r.code == 3);
+  test::WriteBytes(cli / "afile", AsBytes("x"));
+  r = cli(base + "--key-out root.wqk --cert-out root.der --split 2-of-3 --shares-dir afile");
+  CHECK(r.code == 2);
+  if (geteuid() != 0) {  // root ignores the permission bits
+    std::filesystem::create_directory(cli / "ro");
+    std::filesystem::permissions(cli / "ro", std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+    r = cli(base + "--key-out root.wqk --cert-out root.der --split 2-of-3 --shares-dir ro");
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("not writable"));
+    std::filesystem::permissions(cli / "ro", std::filesystem::perms::owner_all);
+  }
+  CHECK_FALSE(std::filesystem::exists(cli / "root.wqk"));
+  CHECK_FALSE(std::filesystem::exists(cli / "root.der"));
+
+  // With every output usable, all of them are written.
+  std::filesystem::remove(cli / "shares/root-share-2-of-3.txt");
+  r = cli(base + "--key-out root.wqk --cert-out root.der --split 2-of-3 --shares-dir shares");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(std::filesystem::exists(cli / "root.wqk"));
+  CHECK(std::filesystem::exists(cli / "shares/root-share-3-of-3.txt"));
+}
+
+TEST_CASE("CLI: inspect --root calls an expired trust list stale and fails", "[keys][cli][negative]") {
+  Cli cli;
+  auto pki = test::MustMakeTestPki();
+  test::WriteBytes(cli / "tl.cose", pki.trust_list_bytes);
+  test::WriteBytes(cli / "root.der", pki.root_cert.der());
+  Run r = cli("--now " + std::to_string(pki.now) + " inspect tl.cose --root root.der");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("valid trust list"));
+  const std::string later = "--now " + std::to_string(pki.content.next_update + 3600) + " ";
+  // Before: "valid trust list ..." and exit 0.
+  r = cli(later + "inspect tl.cose --root root.der");
+  CHECK(r.code == 1);
+  CHECK_THAT(r.out, !Catch::Contains("valid"));
+  CHECK_THAT(r.out, Catch::Contains("EXPIRED"));
+  CHECK_THAT(r.err, Catch::Contains("stale"));
+  r = cli(later + "inspect tl.cose --root root.der --json");
+  CHECK(r.code == 1);
+  auto j = r.Json();
+  CHECK(j["ok"] == false);
+  CHECK(j["verified"] == true);  // the signature is fine; the list is out of date
+  CHECK(j["fresh"] == false);
+  CHECK(j["error"]["reason"] == "stale");
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 #define WATHIQ_TEST_ASAN 1
 #elif defined(__has_feature)
