@@ -408,7 +408,12 @@ class Decoder {
     // well-formed mode collects canonical key encodings (with their offsets) to look for duplicates.
     ByteView prev_key;
     bool have_prev = false;
-    std::vector<std::pair<wathiq::Bytes, size_t>> keys;
+    struct KeyEntry {
+      size_t offset, length;  // in key_bytes
+      size_t key_start;       // in the input, for the error message
+    };
+    wathiq::Bytes key_bytes;
+    std::vector<KeyEntry> keys;
     // `owing` when the map has a definite length: its key and value were counted in owed_.
     auto add = [&](size_t key_start, bool owing) -> Status {
       if (owing) --owed_;
@@ -426,7 +431,9 @@ class Decoder {
         prev_key = raw;
         have_prev = true;
       } else {
-        keys.emplace_back(Encode(k), key_start);
+        size_t start = key_bytes.size();
+        EncodeTo(k, key_bytes);
+        keys.push_back({start, key_bytes.size() - start, key_start});
       }
       m.emplace_back(std::move(k), std::move(v));
       return Ok();
@@ -455,10 +462,17 @@ class Decoder {
       for (uint64_t i = 0; i < h.arg; ++i) WQ_TRY(add(pos_, true));
     }
     if (!deterministic() && keys.size() > 1) {
-      std::sort(keys.begin(), keys.end());
+      // Canonical encodings in one buffer, compared as spans (as Encode does): sorting a vector of
+      // vectors made GCC 12 at -O3 see an unbounded memcmp inside vector's operator<=> (stringop-overread).
+      auto span_of = [&](const KeyEntry& e) { return ByteView(key_bytes.data() + e.offset, e.length); };
+      std::sort(keys.begin(), keys.end(), [&](const KeyEntry& a, const KeyEntry& b) {
+        ByteView x = span_of(a), y = span_of(b);
+        return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+      });
       for (size_t i = 1; i < keys.size(); ++i) {
-        if (keys[i].first == keys[i - 1].first) {
-          return Malformed("duplicate map key", std::max(keys[i].second, keys[i - 1].second));
+        ByteView x = span_of(keys[i - 1]), y = span_of(keys[i]);
+        if (std::equal(x.begin(), x.end(), y.begin(), y.end())) {
+          return Malformed("duplicate map key", std::max(keys[i].key_start, keys[i - 1].key_start));
         }
       }
     }
