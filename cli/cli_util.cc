@@ -1,6 +1,11 @@
 // Helpers every `wathiq` subcommand shares: exit codes, JSON output, secrets, keys and files.
 #include "cli_util.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 
@@ -106,6 +111,31 @@ Result<Alg> ParseAlg(const std::string& s) {
 
 bool EndsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Status CheckOutputFolder(const std::string& dir, const std::string& what) {
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0) {
+    int e = errno;
+    return Fail(e == ENOENT ? Errc::kNotFound : Errc::kIo,
+                "folder " + dir + " for the " + what + " cannot be used: " + std::strerror(e));
+  }
+  if (!S_ISDIR(st.st_mode)) return Fail(Errc::kInvalidArgument, dir + " (for the " + what + ") is not a folder");
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    return Fail(Errc::kPermission, "folder " + dir + " for the " + what + " is not writable: " + std::strerror(errno));
+  }
+  return Ok();
+}
+
+Status CheckNewOutput(const std::string& path, const std::string& what) {
+  if (path.empty()) return Fail(Errc::kInvalidArgument, "no path for the " + what);
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) return Fail(Errc::kState, path + " already exists; refusing to replace it");
+  if (errno != ENOENT) return Fail(Errc::kIo, "cannot check " + path + ": " + std::strerror(errno));
+  auto slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  if (slash == path.size() - 1) return Fail(Errc::kInvalidArgument, "path for the " + what + " names a folder: " + path);
+  return CheckOutputFolder(dir, what);
 }
 
 Status WriteCert(const std::string& path, const Certificate& c) {

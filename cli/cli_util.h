@@ -75,6 +75,12 @@ Result<keys::KeyHandle> OpenKey(const KeyOpts& k);
 Result<keys::KeyHandle> CreateKey(const KeyOpts& k, Alg alg, const std::string& label);
 Result<Alg> ParseAlg(const std::string& s);
 bool EndsWith(const std::string& s, std::string_view suffix);
+// Checks, before anything is created, that `path` can be written as a new file: it does not exist and its
+// folder exists and is writable. kState if it exists, kNotFound / kInvalidArgument / kPermission for the
+// folder. Commands that write several outputs check them all first, so none is left without the others.
+Status CheckNewOutput(const std::string& path, const std::string& what);
+// The same for a folder that files will be created in.
+Status CheckOutputFolder(const std::string& dir, const std::string& what);
 Status WriteCert(const std::string& path, const keys::Certificate& c);
 Result<keys::Certificate> ReadCert(const std::string& path);
 // A public key from a sealed key file (header only, no passphrase), a certificate, or SPKI DER/PEM.

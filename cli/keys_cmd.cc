@@ -8,6 +8,7 @@
 // PIN, rejected certificate or trust list, refusing to overwrite), 2 usage, 3 input unreadable or
 // malformed, 4 internal. --json prints one JSON object on stdout, for success and failure alike.
 #include <charconv>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "commands.h"
 #include "wathiq/core/cbor.h"
 #include "wathiq/core/cose.h"
+#include "wathiq/core/secure_buffer.h"
 #include "wathiq/keys/backup.h"
 #include "wathiq/keys/key_handle.h"
 #include "wathiq/keys/keystore.h"
@@ -145,6 +147,10 @@ struct CreateRootOpts {
   NameOpts name;
 };
 
+std::string ShareFileName(const std::string& dir, int i, int n) {
+  return dir + "/root-share-" + std::to_string(i + 1) + "-of-" + std::to_string(n) + ".txt";
+}
+
 Status RunCreateRoot(const Ctx& ctx, const CreateRootOpts& o) {
   WQ_ASSIGN(Alg alg, ParseAlg(o.alg));
   WQ_ASSIGN(KdfParams kdf, KdfParams::FromName(o.kdf));
@@ -156,6 +162,16 @@ Status RunCreateRoot(const Ctx& ctx, const CreateRootOpts& o) {
     WQ_ASSIGN(split, ParseSplit(o.split));
     if (split.first < 2 || split.second < split.first || split.second > 255) {
       return Fail(Errc::kInvalidArgument, "--split needs 2 <= M <= N <= 255");
+    }
+  }
+  // Every output is checked before anything is created (the key, in a file or a token, included): a root
+  // key must never be left behind without its certificate or its backup.
+  if (!o.key.pkcs11()) WQ_TRY(CheckNewOutput(o.key.file, "root key"));
+  WQ_TRY(CheckNewOutput(o.cert_out, "root certificate"));
+  if (split.first) {
+    WQ_TRY(CheckOutputFolder(o.shares_dir, "backup shares"));
+    for (int i = 0; i < split.second; ++i) {
+      WQ_TRY(CheckNewOutput(ShareFileName(o.shares_dir, i, split.second), "backup share"));
     }
   }
   SecretText pass;
@@ -175,9 +191,11 @@ Status RunCreateRoot(const Ctx& ctx, const CreateRootOpts& o) {
   if (split.first) {
     WQ_ASSIGN(auto lines, SplitKeyForBackup(key, split.first, split.second));
     for (size_t i = 0; i < lines.size(); ++i) {
-      std::string p = o.shares_dir + "/root-share-" + std::to_string(i + 1) + "-of-" + std::to_string(lines.size()) + ".txt";
-      std::string line = lines[i] + "\n";
-      WQ_TRY(WriteFileAtomically(p, AsBytes(line), WriteMode::kCreateNew, 0600));
+      std::string p = ShareFileName(o.shares_dir, static_cast<int>(i), static_cast<int>(lines.size()));
+      SecureBuffer line(lines[i].size() + 1);  // a share is secret material: no unwiped copy
+      std::memcpy(line.data(), lines[i].view().data(), lines[i].size());
+      line.data()[lines[i].size()] = '\n';
+      WQ_TRY(WriteFileAtomically(p, line.view(), WriteMode::kCreateNew, 0600));
       shares.push_back(p);
     }
   }
@@ -215,6 +233,8 @@ Status RunCreateKey(const Ctx& ctx, const CreateKeyOpts& o) {
   } else if (o.key.key_label.empty() && o.label.empty()) {
     return Fail(Errc::kInvalidArgument, "a token key needs --key-label");
   }
+  if (!o.key.pkcs11()) WQ_TRY(CheckNewOutput(o.key.file, "key"));
+  if (!o.public_out.empty()) WQ_TRY(CheckNewOutput(o.public_out, "public key"));
   WQ_ASSIGN(KeyHandle key, CreateKey(o.key, alg, o.label));
   if (!o.key.pkcs11()) {
     SealOptions so;
@@ -499,11 +519,34 @@ void RunInspect(const Ctx& ctx, const InspectOpts& o) {
   }
   if (!b.empty() && (b[0] == 0xd2 || b[0] == 0x84)) {  // COSE_Sign1, tagged or not
     if (!o.root.empty()) {
-      VerifyTlOpts v;
-      v.file = o.file;
-      v.root = o.root;
-      v.max_staleness = int64_t{1} << 40;  // inspect reports; it does not enforce freshness
-      return RunVerifyTrustList(ctx, v, cmd);
+      // Load with freshness relaxed so that the content and the signature can be reported, then judge
+      // freshness here: an expired list is never called valid, and the exit code says a check failed.
+      auto root = ReadCert(o.root);
+      if (!root) return ctx.Fail(cmd, root.error());
+      TrustListPolicy p;
+      p.now = ctx.Now();
+      p.max_staleness = int64_t{1} << 40;
+      auto tl = TrustList::Load(b, *root, p);
+      if (!tl) return ReportTrustListFailure(ctx, cmd, tl.error());
+      json j = TrustListJson(**tl);
+      j["type"] = "trust-list";
+      j["verified"] = true;
+      const int64_t past = ctx.Now() - (*tl)->next_update();
+      if (past <= 0) {
+        j["fresh"] = true;
+        return ctx.Success(j, "valid " + TrustListText(**tl));
+      }
+      ctx.exit->value = kExitCheckFailed;
+      const std::string why = "trust list #" + std::to_string((*tl)->sequence()) + " is stale: expired at next_update " +
+                              std::to_string((*tl)->next_update()) + ", " + std::to_string(past) +
+                              " s ago; verifiers refuse it";
+      j["ok"] = false;
+      j["fresh"] = false;
+      j["error"] = {{"reason", std::string(TrustListErrcName(TrustListErrc::kStale))}, {"message", why}};
+      if (ctx.json_out) std::cout << Dump(j) << "\n";
+      else std::cout << "EXPIRED (stale) " << TrustListText(**tl);
+      std::cerr << "wathiq keys inspect: " << why << "\n";
+      return;
     }
     auto msg = cose::ParseSign1(b);
     if (!msg) return ctx.Fail(cmd, msg.error());
@@ -544,11 +587,13 @@ struct RecoverOpts {
 
 Status RunRecover(const Ctx& ctx, const RecoverOpts& o) {
   WQ_ASSIGN(KdfParams kdf, KdfParams::FromName(o.kdf));
-  std::vector<std::string> shares;
+  std::vector<SecretText> share_texts;  // shares are secret material: read into protected memory
   for (const auto& f : o.share_files) {
-    WQ_ASSIGN(Bytes b, ReadFileBytes(f, 64 * 1024));
-    shares.emplace_back(b.begin(), b.end());
+    WQ_ASSIGN(SecretText t, SecretText::FromFile(f));
+    share_texts.push_back(std::move(t));
   }
+  std::vector<std::string_view> shares;
+  for (const auto& t : share_texts) shares.push_back(t.text());
   WQ_ASSIGN(SecretText pass, ReadSecret(o.out.pass, "WATHIQ_PASSPHRASE", "passphrase"));
   WQ_ASSIGN(KeyHandle key, RecoverKeyFromShares(shares, "wathiq-root"));
   if (!o.cert.empty()) {

@@ -13,10 +13,10 @@ jobs=$(nproc)
 if [ "$mode" = "--sanitize" ]; then
   build="$root/build-asan"
   CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DWATHIQ_FUZZ=ON -DWATHIQ_BENCH=OFF
+    -DWATHIQ_FUZZ=ON -DWATHIQ_BENCH=OFF -DWATHIQ_WERROR=ON
 else
   build="$root/build"
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWATHIQ_WERROR=ON
 fi
 cmake --build "$build" -j "$jobs"
 

@@ -224,6 +224,16 @@ class Decoder {
  private:
   bool deterministic() const { return limits_.strictness == Strictness::kDeterministic; }
   size_t left() const { return in_.size() - pos_; }
+  // Bytes left for the item being read: the items that enclosing definite-length containers declared but
+  // have not started yet each need at least one byte after it (owed_ <= left() always holds).
+  size_t avail() const { return left() > owed_ ? left() - owed_ : 0; }
+  std::string Owed() const {
+    return owed_ ? " (" + std::to_string(owed_) + " more are owed to items the enclosing containers declared)" : "";
+  }
+  // A container's vector never grows ahead of the items actually read by more than this many elements:
+  // a declared count, even an honest one, only reserves up to here and the rest grows geometrically, so
+  // the memory held stays proportional to the bytes read, at every nesting level together.
+  static constexpr size_t kMaxReserve = 256;
   std::string At(size_t off) const { return " at offset " + std::to_string(off); }
 
   tl::unexpected<Error> Malformed(const std::string& rule, size_t off) const {
@@ -242,7 +252,7 @@ class Decoder {
   Result<Head> ReadHead() {
     Head h{};
     h.offset = pos_;
-    if (left() < 1) return Malformed("truncated: expected a data item", pos_);
+    if (avail() < 1) return Malformed("truncated: expected a data item", pos_);
     uint8_t ib = in_[pos_++];
     h.major = ib >> 5;
     h.ai = ib & 0x1f;
@@ -259,8 +269,9 @@ class Decoder {
       return h;
     }
     size_t n = size_t{1} << (h.ai - 24);
-    if (left() < n) {
-      return Malformed("truncated: argument needs " + std::to_string(n) + " bytes, " + std::to_string(left()) + " left",
+    if (avail() < n) {
+      return Malformed("truncated: argument needs " + std::to_string(n) + " bytes, " + std::to_string(avail()) +
+                           " left" + Owed(),
                        h.offset);
     }
     uint64_t v = 0;
@@ -324,7 +335,7 @@ class Decoder {
     if (h.indefinite) {
       if (deterministic()) return Malformed("indefinite-length string in deterministic encoding", h.offset);
       while (true) {
-        if (left() < 1) return Malformed("truncated indefinite-length string", h.offset);
+        if (avail() < 1) return Malformed("truncated indefinite-length string", h.offset);
         if (in_[pos_] == 0xff) {
           ++pos_;
           break;
@@ -334,16 +345,20 @@ class Decoder {
         if (c.major != h.major || c.indefinite) {
           return Malformed("chunk of an indefinite-length string must be a definite string of the same type", c.offset);
         }
-        if (c.arg > left()) return Malformed("declared length " + std::to_string(c.arg) + " exceeds the " +
-                                                 std::to_string(left()) + " bytes left", c.offset);
+        if (c.arg > avail()) {
+          return Malformed("declared length " + std::to_string(c.arg) + " exceeds the " + std::to_string(avail()) +
+                               " bytes left" + Owed(),
+                           c.offset);
+        }
         if (h.major == 3 && !IsValidUtf8(in_.data() + pos_, c.arg)) return Malformed("invalid UTF-8 in text chunk", c.offset);
         data.insert(data.end(), in_.begin() + static_cast<long>(pos_), in_.begin() + static_cast<long>(pos_ + c.arg));
         pos_ += c.arg;
       }
     } else {
-      if (h.arg > left()) {
-        return Malformed("declared length " + std::to_string(h.arg) + " exceeds the " + std::to_string(left()) +
-                             " bytes left", h.offset);
+      if (h.arg > avail()) {
+        return Malformed("declared length " + std::to_string(h.arg) + " exceeds the " + std::to_string(avail()) +
+                             " bytes left" + Owed(),
+                         h.offset);
       }
       data.assign(in_.begin() + static_cast<long>(pos_), in_.begin() + static_cast<long>(pos_ + h.arg));
       pos_ += h.arg;
@@ -358,7 +373,7 @@ class Decoder {
     if (h.indefinite) {
       if (deterministic()) return Malformed("indefinite-length array in deterministic encoding", h.offset);
       while (true) {
-        if (left() < 1) return Malformed("truncated indefinite-length array", h.offset);
+        if (avail() < 1) return Malformed("truncated indefinite-length array", h.offset);
         if (in_[pos_] == 0xff) {
           ++pos_;
           break;
@@ -369,15 +384,18 @@ class Decoder {
       return Value::MakeArray(std::move(arr));
     }
     // Every item takes at least one byte: a count beyond the bytes left cannot be honest.
-    if (h.arg > left()) {
-      return Malformed("array declares " + std::to_string(h.arg) + " items but only " + std::to_string(left()) +
-                           " bytes are left", h.offset);
+    if (h.arg > avail()) {
+      return Malformed("array declares " + std::to_string(h.arg) + " items but only " + std::to_string(avail()) +
+                           " bytes are left" + Owed(),
+                       h.offset);
     }
     if (h.arg > limits_.max_items) {
       return Fail(Errc::kLimit, "cbor: array of " + std::to_string(h.arg) + " items exceeds the cap" + At(h.offset));
     }
-    arr.reserve(h.arg);
+    arr.reserve(std::min<size_t>(h.arg, kMaxReserve));
+    owed_ += h.arg;
     for (uint64_t i = 0; i < h.arg; ++i) {
+      --owed_;  // this item starts now
       WQ_ASSIGN(Value v, Item(depth + 1));
       arr.push_back(std::move(v));
     }
@@ -386,22 +404,36 @@ class Decoder {
 
   Result<Value> MapItem(const Head& h, size_t depth) {
     cbor::Map m;
-    std::vector<std::pair<wathiq::Bytes, size_t>> keys;  // canonical key encoding, offset
-    auto add = [&](size_t key_start) -> Status {
+    // Deterministic mode compares each key's bytes in the input with the previous key's, in place;
+    // well-formed mode collects canonical key encodings (with their offsets) to look for duplicates.
+    ByteView prev_key;
+    bool have_prev = false;
+    struct KeyEntry {
+      size_t offset, length;  // in key_bytes
+      size_t key_start;       // in the input, for the error message
+    };
+    wathiq::Bytes key_bytes;
+    std::vector<KeyEntry> keys;
+    // `owing` when the map has a definite length: its key and value were counted in owed_.
+    auto add = [&](size_t key_start, bool owing) -> Status {
+      if (owing) --owed_;
       WQ_ASSIGN(Value k, Item(depth + 1));
       size_t key_end = pos_;
+      if (owing) --owed_;
       WQ_ASSIGN(Value v, Item(depth + 1));
       if (deterministic()) {
         ByteView raw = in_.subspan(key_start, key_end - key_start);
-        if (!keys.empty()) {
-          const auto& prev = keys.back().first;
-          auto cmp = std::lexicographical_compare_three_way(prev.begin(), prev.end(), raw.begin(), raw.end());
+        if (have_prev) {
+          auto cmp = std::lexicographical_compare_three_way(prev_key.begin(), prev_key.end(), raw.begin(), raw.end());
           if (cmp == 0) return Malformed("duplicate map key", key_start);
           if (cmp > 0) return Malformed("map keys not in deterministic (bytewise) order", key_start);
         }
-        keys.emplace_back(wathiq::Bytes(raw.begin(), raw.end()), key_start);
+        prev_key = raw;
+        have_prev = true;
       } else {
-        keys.emplace_back(Encode(k), key_start);
+        size_t start = key_bytes.size();
+        EncodeTo(k, key_bytes);
+        keys.push_back({start, key_bytes.size() - start, key_start});
       }
       m.emplace_back(std::move(k), std::move(v));
       return Ok();
@@ -409,29 +441,38 @@ class Decoder {
     if (h.indefinite) {
       if (deterministic()) return Malformed("indefinite-length map in deterministic encoding", h.offset);
       while (true) {
-        if (left() < 1) return Malformed("truncated indefinite-length map", h.offset);
+        if (avail() < 1) return Malformed("truncated indefinite-length map", h.offset);
         if (in_[pos_] == 0xff) {
           ++pos_;
           break;
         }
-        WQ_TRY(add(pos_));
+        WQ_TRY(add(pos_, false));
       }
     } else {
-      if (h.arg > left() / 2) {
-        return Malformed("map declares " + std::to_string(h.arg) + " pairs but only " + std::to_string(left()) +
-                             " bytes are left", h.offset);
+      if (h.arg > avail() / 2) {
+        return Malformed("map declares " + std::to_string(h.arg) + " pairs but only " + std::to_string(avail()) +
+                             " bytes are left" + Owed(),
+                         h.offset);
       }
       if (h.arg > limits_.max_items) {
         return Fail(Errc::kLimit, "cbor: map of " + std::to_string(h.arg) + " pairs exceeds the cap" + At(h.offset));
       }
-      m.reserve(h.arg);
-      for (uint64_t i = 0; i < h.arg; ++i) WQ_TRY(add(pos_));
+      m.reserve(std::min<size_t>(h.arg, kMaxReserve));
+      owed_ += 2 * h.arg;
+      for (uint64_t i = 0; i < h.arg; ++i) WQ_TRY(add(pos_, true));
     }
     if (!deterministic() && keys.size() > 1) {
-      std::sort(keys.begin(), keys.end());
+      // Canonical encodings in one buffer, compared as spans (as Encode does): sorting a vector of
+      // vectors made GCC 12 at -O3 see an unbounded memcmp inside vector's operator<=> (stringop-overread).
+      auto span_of = [&](const KeyEntry& e) { return ByteView(key_bytes.data() + e.offset, e.length); };
+      std::sort(keys.begin(), keys.end(), [&](const KeyEntry& a, const KeyEntry& b) {
+        ByteView x = span_of(a), y = span_of(b);
+        return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+      });
       for (size_t i = 1; i < keys.size(); ++i) {
-        if (keys[i].first == keys[i - 1].first) {
-          return Malformed("duplicate map key", std::max(keys[i].second, keys[i - 1].second));
+        ByteView x = span_of(keys[i - 1]), y = span_of(keys[i]);
+        if (std::equal(x.begin(), x.end(), y.begin(), y.end())) {
+          return Malformed("duplicate map key", std::max(keys[i].key_start, keys[i - 1].key_start));
         }
       }
     }
@@ -475,6 +516,7 @@ class Decoder {
   const DecodeLimits& limits_;
   size_t pos_ = 0;
   size_t items_ = 0;
+  size_t owed_ = 0;  // items declared by open definite-length arrays and maps, not yet started
 };
 
 // ---------------------------------------------------------------------------------------------------------

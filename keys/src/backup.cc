@@ -3,6 +3,9 @@
 #include <botan/system_rng.h>
 #include <botan/tss.h>
 
+#include <sodium.h>
+
+#include <cstring>
 #include <exception>
 #include <set>
 
@@ -16,7 +19,9 @@ constexpr std::string_view kPrefix = "WQSHARE1";
 
 struct ParsedShare {
   ShareInfo info;
-  Bytes rtss;  // public share bytes (a share alone says nothing about the secret)
+  // M shares recover the key, so share bytes are secret material: decoded straight into protected memory.
+  SecureBuffer rtss;
+  size_t rtss_size = 0;
 };
 
 std::vector<std::string_view> SplitDots(std::string_view s) {
@@ -72,19 +77,27 @@ Result<ParsedShare> Parse(std::string_view text) {
   if (p.info.threshold > p.info.count || p.info.index > p.info.count) {
     return Fail(Errc::kMalformed, "share threshold/count/index are inconsistent");
   }
-  auto raw = Base64UrlDecode(parts[6]);
-  if (!raw) return Fail(Errc::kMalformed, "share body is not base64url");
+  std::string_view b64 = parts[6];
+  SecureBuffer raw(b64.size() * 3 / 4 + 1);
+  size_t raw_len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(raw.data(), raw.size(), b64.data(), b64.size(), nullptr, &raw_len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      end != b64.data() + b64.size()) {
+    return Fail(Errc::kMalformed, "share body is not base64url");
+  }
   // RTSS share: identifier[16] | hash id | M | length[2] | x | y...
-  if (raw->size() < 22 || (*raw)[17] != p.info.threshold || (*raw)[20] != p.info.index) {
+  if (raw_len < 22 || raw.data()[17] != p.info.threshold || raw.data()[20] != p.info.index) {
     return Fail(Errc::kMalformed, "share body does not match its header");
   }
-  p.rtss = std::move(*raw);
+  p.rtss = std::move(raw);
+  p.rtss_size = raw_len;
   return p;
 }
 
 }  // namespace
 
-Result<std::vector<std::string>> SplitKeyForBackup(const Signer& key, int threshold, int count) {
+Result<std::vector<SecretText>> SplitKeyForBackup(const Signer& key, int threshold, int count) {
   if (threshold < 2 || count < threshold || count > 255) {
     return Fail(Errc::kInvalidArgument, "need 2 <= M <= N <= 255 (got " + std::to_string(threshold) + "-of-" +
                                             std::to_string(count) + ")");
@@ -101,14 +114,24 @@ Result<std::vector<std::string>> SplitKeyForBackup(const Signer& key, int thresh
   } catch (const std::exception& e) {
     return Fail(Errc::kCrypto, std::string("RTSS split failed: ") + e.what());
   }
-  std::vector<std::string> out;
+  // Each line is written straight into protected memory: the public header, the base64url share, '.', the
+  // checksum. No std::string ever holds share bytes (those temporaries would be freed unwiped).
+  std::vector<SecretText> out;
   for (size_t i = 0; i < shares.size(); ++i) {
-    const auto& d = shares[i].data();
-    std::string body = std::string(kPrefix) + "." + key_id + "." + std::string(AlgName(key.alg())) + "." +
+    const auto& d = shares[i].data();  // Botan secure_vector: wiped by Botan
+    std::string head = std::string(kPrefix) + "." + key_id + "." + std::string(AlgName(key.alg())) + "." +
                        std::to_string(threshold) + "." + std::to_string(count) + "." +
-                       std::to_string(static_cast<int>(shares[i].share_id())) + "." +
-                       Base64UrlEncode(ByteView(d.data(), d.size()));
-    out.push_back(body + "." + Checksum(body));
+                       std::to_string(static_cast<int>(shares[i].share_id())) + ".";
+    const size_t b64_cap = sodium_base64_ENCODED_LEN(d.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    SecureBuffer line(head.size() + b64_cap + 1 + 8);
+    std::memcpy(line.data(), head.data(), head.size());
+    char* b64 = reinterpret_cast<char*>(line.data() + head.size());
+    sodium_bin2base64(b64, b64_cap, d.data(), d.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    size_t body_len = head.size() + std::strlen(b64);
+    std::string sum = Checksum(std::string_view(reinterpret_cast<const char*>(line.data()), body_len));
+    line.data()[body_len] = '.';
+    std::memcpy(line.data() + body_len + 1, sum.data(), sum.size());
+    out.push_back(SecretText::FromBuffer(std::move(line), body_len + 1 + sum.size()));
   }
   return out;
 }
@@ -118,7 +141,7 @@ Result<ShareInfo> InspectShare(std::string_view share) {
   return p.info;
 }
 
-Result<KeyHandle> RecoverKeyFromShares(const std::vector<std::string>& shares, std::string label) {
+Result<KeyHandle> RecoverKeyFromShares(const std::vector<std::string_view>& shares, std::string label) {
   std::vector<ParsedShare> parsed;
   for (size_t i = 0; i < shares.size(); ++i) {
     auto p = Parse(shares[i]);
@@ -149,7 +172,7 @@ Result<KeyHandle> RecoverKeyFromShares(const std::vector<std::string>& shares, s
                                             ", got " + std::to_string(seen.size()));
   }
   std::vector<Botan::RTSS_Share> rtss;
-  for (const auto& p : parsed) rtss.emplace_back(p.rtss.data(), p.rtss.size());
+  for (const auto& p : parsed) rtss.emplace_back(p.rtss.data(), p.rtss_size);  // copied into secure_vector
   Botan::secure_vector<uint8_t> secret;
   try {
     secret = Botan::RTSS_Share::reconstruct(rtss);

@@ -1,12 +1,16 @@
 #include "wathiq/keys/key_handle.h"
 
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "wathiq/core/secure_buffer.h"
 #include "wathiq/keys/secret_text.h"
-
-#include <fstream>
-#include <sodium.h>
 
 namespace wathiq::keys {
 
@@ -80,27 +84,56 @@ SecretText SecretText::FromString(std::string_view text) {
   return s;
 }
 
-Result<SecretText> SecretText::FromFile(const std::string& path) {
-  constexpr size_t kMax = 4096;
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Fail(Errc::kNotFound, "cannot open secret file " + path);
-  SecureBuffer tmp(kMax + 1);
-  f.read(reinterpret_cast<char*>(tmp.data()), static_cast<std::streamsize>(tmp.size()));
-  size_t n = static_cast<size_t>(f.gcount());
-  if (f.bad()) return Fail(Errc::kIo, "cannot read secret file " + path);
-  if (n > kMax) return Fail(Errc::kLimit, "secret file " + path + " is larger than 4 KiB");
-  if (n > 0 && tmp.data()[n - 1] == '\n') --n;
-  if (n > 0 && tmp.data()[n - 1] == '\r') --n;
+SecretText SecretText::FromBuffer(SecureBuffer buf, size_t size) {
+  if (size > buf.size()) std::abort();
   SecretText s;
-  s.buf_ = SecureBuffer(ByteView(tmp.data(), n));
-  s.size_ = n;
+  s.buf_ = std::move(buf);
+  s.size_ = size;
   return s;
 }
 
+Result<SecretText> SecretText::FromFile(const std::string& path) {
+  constexpr size_t kMax = 4096;
+  // open/read, not an ifstream: a filebuf copies the file into a heap buffer that is freed unwiped.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    int e = errno;
+    return Fail(e == ENOENT ? Errc::kNotFound : Errc::kIo, "cannot open secret file " + path + ": " + std::strerror(e));
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+    close(fd);
+    return Fail(Errc::kIo, "secret file " + path + " is not a regular file, pipe or device");
+  }
+  SecureBuffer buf(kMax + 1);
+  size_t n = 0;
+  while (n < buf.size()) {
+    ssize_t r = read(fd, buf.data() + n, buf.size() - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      int e = errno;
+      close(fd);
+      return Fail(Errc::kIo, "cannot read secret file " + path + ": " + std::strerror(e));
+    }
+    if (r == 0) break;
+    n += static_cast<size_t>(r);
+  }
+  close(fd);
+  if (n > kMax) return Fail(Errc::kLimit, "secret file " + path + " is larger than 4 KiB");
+  if (n > 0 && buf.data()[n - 1] == '\n') --n;
+  if (n > 0 && buf.data()[n - 1] == '\r') --n;
+  return FromBuffer(std::move(buf), n);  // the stripped newline stays behind size(), wiped with the buffer
+}
+
 Result<SecretText> SecretText::FromEnv(const std::string& name) {
-  const char* v = std::getenv(name.c_str());
+  char* v = std::getenv(name.c_str());
   if (!v) return Fail(Errc::kNotFound, "environment variable " + name + " is not set");
-  return FromString(v);
+  SecretText s = FromString(v);
+  // Wipe the value where it lives (for a variable inherited at exec, the stack page /proc/<pid>/environ
+  // reads), then drop the variable so nothing later in the process, or a child, sees it.
+  sodium_memzero(v, std::strlen(v));
+  unsetenv(name.c_str());
+  return s;
 }
 
 bool SecretText::Equals(const SecretText& other) const {

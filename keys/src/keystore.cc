@@ -112,13 +112,22 @@ Result<Parsed> Parse(ByteView f) {
   return out;
 }
 
+static_assert(OpenLimits{}.max_opslimit == crypto_pwhash_OPSLIMIT_SENSITIVE &&
+                  OpenLimits{}.max_memlimit == crypto_pwhash_MEMLIMIT_SENSITIVE,
+              "the default open limits are the strongest preset we write");
+
+// Runs before any derivation: the parameters come from a header that only the AEAD authenticates, and the
+// AEAD can only speak after the derivation.
 Status CheckKdf(const KdfParams& kdf, const OpenLimits& limits) {
   if (kdf.opslimit < crypto_pwhash_OPSLIMIT_MIN || kdf.memlimit < crypto_pwhash_MEMLIMIT_MIN) {
     return Fail(Errc::kMalformed, "Argon2id parameters below libsodium's minimum");
   }
   if (kdf.opslimit > limits.max_opslimit || kdf.memlimit > limits.max_memlimit) {
     return Fail(Errc::kLimit, "Argon2id parameters (opslimit " + std::to_string(kdf.opslimit) + ", memlimit " +
-                                  std::to_string(kdf.memlimit >> 20) + " MiB) exceed this reader's limits");
+                                  std::to_string(kdf.memlimit >> 20) + " MiB) exceed the accepted maximum (opslimit " +
+                                  std::to_string(limits.max_opslimit) + ", memlimit " +
+                                  std::to_string(limits.max_memlimit >> 20) +
+                                  " MiB, the strongest preset Wathiq writes); refusing before any derivation");
   }
   return Ok();
 }
@@ -156,7 +165,7 @@ bool LooksLikeSealedKey(ByteView file) {
 Result<Bytes> SealKey(const Signer& key, const SecretText& passphrase, const SealOptions& options) {
   EnsureSodium();
   if (passphrase.empty()) return Fail(Errc::kInvalidArgument, "refusing to seal a key under an empty passphrase");
-  WQ_TRY(CheckKdf(options.kdf, OpenLimits{crypto_pwhash_OPSLIMIT_MAX, crypto_pwhash_MEMLIMIT_MAX}));
+  WQ_TRY(CheckKdf(options.kdf, OpenLimits{}));  // never write a file a default reader refuses
   if (options.label.size() > 1024) return Fail(Errc::kInvalidArgument, "key label longer than 1024 bytes");
   WQ_ASSIGN(SecureBuffer secret, internal::ExportSecretForSealing(key));
   WQ_ASSIGN(PublicKey pub, key.public_key());

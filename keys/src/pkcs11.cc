@@ -380,6 +380,38 @@ Result<std::vector<CK_OBJECT_HANDLE>> FindObjects(CK_FUNCTION_LIST* f, CK_SESSIO
   return out;
 }
 
+// A boolean attribute that must be readable: an error or an unavailable value is an error, never "false".
+Result<bool> ReadBool(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type,
+                      const char* name) {
+  CK_BBOOL b = CK_FALSE;
+  CK_ATTRIBUTE a{type, &b, sizeof b};
+  CK_RV rv = f->C_GetAttributeValue(s, o, &a, 1);
+  if (rv != CKR_OK || a.ulValueLen != sizeof b) {
+    return Fail(Errc::kPermission, std::string("cannot read ") + name + " of the key (" + Pkcs11RvName(rv) + ")");
+  }
+  return b == CK_TRUE;
+}
+
+// A token key is used only if its private value can never have left the token: CKA_SENSITIVE and not
+// CKA_EXTRACTABLE now, and CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE, which the token sets only when
+// that has held since the key came into being. Keys generated in the token (GenerateKey) have all four; a
+// key imported into the token, or generated extractable and locked down afterwards, may have a copy
+// outside and is refused: the trust we place in a token key is that nobody holds it.
+Status CheckKeyNeverLeaves(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv, const std::string& what) {
+  WQ_ASSIGN(bool sensitive, ReadBool(f, s, priv, CKA_SENSITIVE, "CKA_SENSITIVE"));
+  WQ_ASSIGN(bool extractable, ReadBool(f, s, priv, CKA_EXTRACTABLE, "CKA_EXTRACTABLE"));
+  WQ_ASSIGN(bool always_sensitive, ReadBool(f, s, priv, CKA_ALWAYS_SENSITIVE, "CKA_ALWAYS_SENSITIVE"));
+  WQ_ASSIGN(bool never_extractable, ReadBool(f, s, priv, CKA_NEVER_EXTRACTABLE, "CKA_NEVER_EXTRACTABLE"));
+  auto refuse = [&](const char* why) {
+    return Fail(Errc::kPermission, what + " " + why + "; refusing it: a token key must be sensitive and never extractable");
+  };
+  if (!sensitive) return refuse("is not sensitive (CKA_SENSITIVE=FALSE)");
+  if (extractable) return refuse("is extractable (CKA_EXTRACTABLE=TRUE)");
+  if (!never_extractable) return refuse("was extractable before (CKA_NEVER_EXTRACTABLE=FALSE)");
+  if (!always_sensitive) return refuse("was not always sensitive (CKA_ALWAYS_SENSITIVE=FALSE)");
+  return Ok();
+}
+
 // CKA_EC_POINT is a DER OCTET STRING around the point in SoftHSM2 (and per the spec); accept raw too.
 Result<Bytes> UnwrapEcPoint(const Bytes& v, size_t raw_len) {
   if (v.size() == raw_len + 2 && v[0] == 0x04 && v[1] == raw_len) return Bytes(v.begin() + 2, v.end());
@@ -398,6 +430,7 @@ Result<KeyHandle> Pkcs11Token::HandleFor(unsigned long priv) {
   WQ_TRY(Check(f->C_GetAttributeValue(s, priv, &kta, 1), "reading CKA_KEY_TYPE"));
   WQ_ASSIGN(Bytes id, GetAttr(f, s, priv, CKA_ID, "CKA_ID"));
   WQ_ASSIGN(Bytes label_bytes, GetAttr(f, s, priv, CKA_LABEL, "CKA_LABEL"));
+  WQ_TRY(CheckKeyNeverLeaves(f, s, priv, "key '" + AsString(label_bytes) + "' in token '" + label_ + "'"));
   CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY;
   WQ_ASSIGN(auto pubs, FindObjects(f, s, {{CKA_CLASS, &pub_class, sizeof pub_class}, {CKA_ID, id.data(), id.size()}}, 2));
   if (pubs.size() != 1) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "wathiq/core/cbor.h"
@@ -97,6 +98,10 @@ Status CheckContent(const TrustListContent& c) {
   WQ_TRY(CheckNoteVerifierKey(c.log.verifier_key));
   std::set<std::string> ids;
   std::set<Bytes> certs;
+  // One public key, one certificate, across the whole list: kid and x5chain are unprotected headers of
+  // the credentials, so with two certificates for one key the holder of a signature could pick which
+  // certificate (agency, role, doc types, validity) applies to it.
+  std::map<Bytes, std::string> key_owner;  // SubjectPublicKeyInfo -> agency id
   for (const auto& a : c.agencies) {
     if (a.id.empty()) return Fail(Errc::kMalformed, "trust list: agency with an empty id");
     if (!ids.insert(a.id).second) return Fail(Errc::kMalformed, "trust list: agency id '" + a.id + "' appears twice");
@@ -111,6 +116,16 @@ Status CheckContent(const TrustListContent& c) {
       for (const auto& d : *list) {
         if (!certs.insert(d).second) {
           return Fail(Errc::kMalformed, "trust list: a certificate appears twice (agency '" + a.id + "')");
+        }
+        auto cert = Certificate::FromDer(d);
+        if (!cert) continue;  // Load refuses it as a bad agency certificate, naming why
+        auto spki = cert->public_key().ToSpki();
+        if (!spki) continue;
+        auto [it, fresh] = key_owner.emplace(std::move(*spki), a.id);
+        if (!fresh) {
+          return Fail(Errc::kMalformed, "trust list: agency '" + a.id + "' lists a certificate for a public key that is "
+                                        "already certified in the list (agency '" + it->second + "', certificate " +
+                                        ToHex(ByteView(cert->sha256().data(), 8)) + "); one key, one certificate");
         }
       }
     }

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
 #include <new>
 
@@ -11,16 +12,49 @@
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // the replaced pair below is matched: malloc/free
 #endif
 
-// Counts bytes requested from operator new while a test watches, to show hostile lengths cost nothing.
+// Counts bytes requested from operator new while a test watches, to show hostile lengths cost nothing, and
+// the peak of what is live at once (each block carries its size in a header, so frees are counted too).
 namespace {
 std::atomic<bool> g_counting{false};
 std::atomic<size_t> g_allocated{0};
+std::atomic<size_t> g_live{0};
+std::atomic<size_t> g_peak{0};
+constexpr size_t kHeader = alignof(std::max_align_t);  // keeps the returned pointer aligned
+struct BlockHeader {
+  size_t size;
+  bool counted;
+};
+static_assert(sizeof(BlockHeader) <= kHeader);
+
+void StartCounting() {
+  g_allocated = 0;
+  g_live = 0;
+  g_peak = 0;
+  g_counting = true;
+}
 }  // namespace
 // Every non-aligned form is replaced together, so each allocation is freed by its own pair (ASan checks).
 namespace {
 void* Counted(size_t n) {
-  if (g_counting) g_allocated += n;
-  return std::malloc(n ? n : 1);
+  auto* raw = static_cast<unsigned char*>(std::malloc(kHeader + n));
+  if (!raw) return nullptr;
+  bool counted = g_counting;
+  *reinterpret_cast<BlockHeader*>(raw) = {n, counted};
+  if (counted) {
+    g_allocated += n;
+    size_t live = g_live += n;
+    size_t peak = g_peak;
+    while (live > peak && !g_peak.compare_exchange_weak(peak, live)) {
+    }
+  }
+  return raw + kHeader;
+}
+void Uncounted(void* p) {
+  if (!p) return;
+  auto* raw = static_cast<unsigned char*>(p) - kHeader;
+  const auto* h = reinterpret_cast<const BlockHeader*>(raw);
+  if (h->counted) g_live -= h->size;
+  std::free(raw);
 }
 }  // namespace
 void* operator new(size_t n) {
@@ -33,12 +67,12 @@ void* operator new[](size_t n) {
 }
 void* operator new(size_t n, const std::nothrow_t&) noexcept { return Counted(n); }
 void* operator new[](size_t n, const std::nothrow_t&) noexcept { return Counted(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { Uncounted(p); }
+void operator delete(void* p, size_t) noexcept { Uncounted(p); }
+void operator delete[](void* p) noexcept { Uncounted(p); }
+void operator delete[](void* p, size_t) noexcept { Uncounted(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { Uncounted(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { Uncounted(p); }
 
 using wathiq::Bytes;
 using wathiq::Errc;
@@ -306,8 +340,7 @@ TEST_CASE("hostile declared lengths fail fast with a small allocation", "[cbor][
   for (const char* hex : hostile) {
     INFO(hex);
     Bytes in = Hex(hex);
-    g_allocated = 0;
-    g_counting = true;
+    StartCounting();
     auto v = cbor::Decode(in, WellFormed());
     g_counting = false;
     REQUIRE_FALSE(v.has_value());
@@ -315,6 +348,59 @@ TEST_CASE("hostile declared lengths fail fast with a small allocation", "[cbor][
     CHECK_THAT(v.error().message, Catch::Contains("left"));
     CHECK(g_allocated < 4096);
   }
+}
+
+namespace {
+
+// A trust-list-sized input (about 2 MB) whose first `levels` items are nested arrays or maps, each declaring
+// as many items as the bytes after its head could hold, the rest filler: the counts are each plausible
+// on their own, never together.
+Bytes NestedDeclaredCounts(bool maps, size_t levels, size_t total, size_t max_items) {
+  Bytes out;
+  for (size_t i = 0; i < levels; ++i) {
+    size_t head = 5;  // 0x9a/0xba + u32 (AppendHead may pick a shorter form near the end; good enough)
+    size_t left = total - out.size() - head;
+    uint64_t count = std::min<uint64_t>(maps ? left / 2 : left, max_items);
+    cbor::AppendHead(out, maps ? 5 : 4, count);
+  }
+  out.resize(total, 0x00);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("nested declared counts cannot add up: peak allocation stays near the input size", "[cbor][negative]") {
+  // The trust list's own limits (keys/src/trust_list.cc) in both modes: COSE_Sign1 is parsed well-formed.
+  cbor::DecodeLimits limits;
+  limits.max_input = 8u << 20;
+  limits.max_depth = 8;
+  limits.max_items = 1u << 20;
+  const size_t total = 2u << 20;
+  for (auto strictness : {cbor::Strictness::kWellFormed, cbor::Strictness::kDeterministic}) {
+    limits.strictness = strictness;
+    for (bool maps : {false, true}) {
+      Bytes in = NestedDeclaredCounts(maps, 8, total, limits.max_items);
+      StartCounting();
+      auto v = cbor::Decode(in, limits);
+      g_counting = false;
+      INFO((maps ? "maps" : "arrays") << (strictness == cbor::Strictness::kWellFormed ? ", well-formed" : ", deterministic")
+                                      << ": peak " << g_peak << " bytes live for " << in.size() << " bytes of input");
+      REQUIRE_FALSE(v.has_value());
+      CHECK(v.error().code == Errc::kMalformed);
+      CHECK(g_peak <= 2 * in.size());
+    }
+  }
+
+  // Honest nesting still decodes: counts that fit together, with every declared item present.
+  Bytes ok = Hex("82838101020381a1616101");  // [[[1], 2, 3], [{"a": 1}]]
+  auto v = cbor::Decode(ok);
+  REQUIRE(v);
+  CHECK(cbor::Diagnostic(*v) == "[[[1], 2, 3], [{\"a\": 1}]]");
+  // One byte short for what the outer array still owes: named as such, before the inner count is trusted.
+  auto short_by_one = cbor::Decode(Hex("8283010203"));
+  REQUIRE_FALSE(short_by_one);
+  CHECK_THAT(short_by_one.error().message, Catch::Contains("array declares 3 items but only 2 bytes are left"));
+  CHECK_THAT(short_by_one.error().message, Catch::Contains("owed"));
 }
 
 TEST_CASE("DecodeEmbedded reads tag-24 byte strings", "[cbor]") {

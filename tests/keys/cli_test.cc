@@ -1,5 +1,9 @@
 // `wathiq keys …` end to end: the real binary, real files, real exit codes.
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -17,6 +21,7 @@ namespace {
 
 struct Run {
   int code = -1;
+  bool signaled = false;  // killed by a signal (the shell reports 128+n, or the status says so)
   std::string out;
   std::string err;
   nlohmann::json Json() const {
@@ -35,14 +40,16 @@ class Cli {
     // Sanitizer builds: SoftHSM2 leaks inside the module (see pkcs11_test.cc).
     test::WriteBytes(dir_ / ".lsan.supp", AsBytes("leak:libsofthsm2.so\n"));
   }
-  // Runs `wathiq keys <args>` in the temp dir, with `env` prepended (e.g. "SOFTHSM2_CONF=...").
-  Run operator()(const std::string& args, const std::string& env = "") const {
-    std::string cmd = "cd '" + dir_.path() + "' && env -u WATHIQ_PASSPHRASE -u WATHIQ_PIN LSAN_OPTIONS=suppressions=.lsan.supp ASAN_OPTIONS=fast_unwind_on_malloc=0 " +
+  // Runs `wathiq keys <args>` in the temp dir, with `env` prepended (e.g. "SOFTHSM2_CONF=..."), after the
+  // shell commands in `shell` (e.g. "ulimit -v 300000 && ").
+  Run operator()(const std::string& args, const std::string& env = "", const std::string& shell = "") const {
+    std::string cmd = "cd '" + dir_.path() + "' && " + shell + "env -u WATHIQ_PASSPHRASE -u WATHIQ_PIN LSAN_OPTIONS=suppressions=.lsan.supp ASAN_OPTIONS=fast_unwind_on_malloc=0 " +
                       env + " '" +
                       WATHIQ_CLI_PATH + "' keys " + args + " > .out 2> .err";
     int status = std::system(cmd.c_str());
     Run r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.signaled = (WIFEXITED(status) && WEXITSTATUS(status) > 128) || WIFSIGNALED(status);
     Bytes o = test::FileBytes(dir_ / ".out");
     Bytes e = test::FileBytes(dir_ / ".err");
     r.out.assign(o.begin(), o.end());
@@ -226,4 +233,133 @@ TEST_CASE("CLI: a root and an agency key inside a SoftHSM2 token", "[keys][cli][
   CHECK_THAT(r.err, Catch::Contains("no private key labelled 'missing'"));
   r = cli("create-root " + p11 + "--key-label r2 --cert-out r2.der --country KW --cn R --split 2-of-3 --shares-dir .", env);
   CHECK(r.code == 2);  // a token key cannot be split
+}
+
+TEST_CASE("CLI: create-root checks every output before creating anything", "[keys][cli][negative]") {
+  Cli cli;
+  const std::string base = "--now 1767225600 create-root --country KW --cn Root --kdf min --passphrase-file root.pass ";
+  // Before: the root key and certificate were written, then the shares failed, leaving a root without backup.
+  Run r = cli(base + "--key-out root.wqk --cert-out root.der --split 2-of-3 --shares-dir missing-folder");
+  CHECK(r.code == 3);
+  CHECK_THAT(r.err, Catch::Contains("missing-folder"));
+  CHECK_FALSE(std::filesystem::exists(cli / "root.wqk"));
+  CHECK_FALSE(std::filesystem::exists(cli / "root.der"));
+
+  // A share file already there, a certificate folder missing, a shares "folder" that is a file.
+  std::filesystem::create_directory(cli / "shares");
+  test::WriteBytes(cli / "shares/root-share-2-of-3.txt", AsBytes("old share\n"));
+  r = cli(base + "--key-out root.wqk --cert-out root.der --split 2-of-3 --shares-dir shares");
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Catch::Contains("root-share-2-of-3.txt already exists"));
+  r = cli(base + "--key-out root.wqk --cert-out nowhere/root.der");
+  CHECK(r.code == 3);
+  test::WriteBytes(cli / "afile", AsBytes("x"));
+  r = cli(base + "--key-out root.wqk --cert-out root.der --split 2-of-3 --shares-dir afile");
+  CHECK(r.code == 2);
+  if (geteuid() != 0) {  // root ignores the permission bits
+    std::filesystem::create_directory(cli / "ro");
+    std::filesystem::permissions(cli / "ro", std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+    r = cli(base + "--key-out root.wqk --cert-out root.der --split 2-of-3 --shares-dir ro");
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("not writable"));
+    std::filesystem::permissions(cli / "ro", std::filesystem::perms::owner_all);
+  }
+  CHECK_FALSE(std::filesystem::exists(cli / "root.wqk"));
+  CHECK_FALSE(std::filesystem::exists(cli / "root.der"));
+
+  // With every output usable, all of them are written.
+  std::filesystem::remove(cli / "shares/root-share-2-of-3.txt");
+  r = cli(base + "--key-out root.wqk --cert-out root.der --split 2-of-3 --shares-dir shares");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(std::filesystem::exists(cli / "root.wqk"));
+  CHECK(std::filesystem::exists(cli / "shares/root-share-3-of-3.txt"));
+}
+
+TEST_CASE("CLI: inspect --root calls an expired trust list stale and fails", "[keys][cli][negative]") {
+  Cli cli;
+  auto pki = test::MustMakeTestPki();
+  test::WriteBytes(cli / "tl.cose", pki.trust_list_bytes);
+  test::WriteBytes(cli / "root.der", pki.root_cert.der());
+  Run r = cli("--now " + std::to_string(pki.now) + " inspect tl.cose --root root.der");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("valid trust list"));
+  const std::string later = "--now " + std::to_string(pki.content.next_update + 3600) + " ";
+  // Before: "valid trust list ..." and exit 0.
+  r = cli(later + "inspect tl.cose --root root.der");
+  CHECK(r.code == 1);
+  CHECK_THAT(r.out, !Catch::Contains("valid"));
+  CHECK_THAT(r.out, Catch::Contains("EXPIRED"));
+  CHECK_THAT(r.err, Catch::Contains("stale"));
+  r = cli(later + "inspect tl.cose --root root.der --json");
+  CHECK(r.code == 1);
+  auto j = r.Json();
+  CHECK(j["ok"] == false);
+  CHECK(j["verified"] == true);  // the signature is fine; the list is out of date
+  CHECK(j["fresh"] == false);
+  CHECK(j["error"]["reason"] == "stale");
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define WATHIQ_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WATHIQ_TEST_ASAN 1
+#endif
+#endif
+
+TEST_CASE("CLI: a hostile 2 MB trust list under an address-space limit exits cleanly", "[keys][cli][negative]") {
+#ifdef WATHIQ_TEST_ASAN
+  SUCCEED("skipped under AddressSanitizer: its shadow memory does not fit an address-space limit");
+#else
+  Cli cli;
+  auto pki = test::MustMakeTestPki();
+  test::WriteBytes(cli / "root.der", pki.root_cert.der());
+  // COSE_Sign1-shaped: tag 18, [h'', {unprotected: maps nested as deep as the trust list's limits allow,
+  // each declaring as many pairs as the bytes after it could hold}], filler. The old decoder reserved
+  // 64 bytes per declared pair at every level (~450 MB) before reading any of them.
+  Bytes f = {0xd2, 0x84, 0x40};
+  const size_t total = 2u << 20;
+  for (int level = 0; level < 7; ++level) {
+    size_t left = total - f.size() - 5;
+    uint32_t pairs = static_cast<uint32_t>(std::min<size_t>(left / 2, 1u << 20));
+    f.push_back(0xba);
+    for (int i = 3; i >= 0; --i) f.push_back(static_cast<uint8_t>(pairs >> (8 * i)));
+  }
+  f.resize(total, 0x00);
+  test::WriteBytes(cli / "hostile.cose", f);
+  const std::string limit = "ulimit -v 300000 && ";  // 300 MB of address space
+  // The limit leaves room for an honest run: the real trust list verifies under it.
+  test::WriteBytes(cli / "tl.cose", pki.trust_list_bytes);
+  Run ok = cli("--now " + std::to_string(pki.now) + " inspect tl.cose --root root.der", "", limit);
+  INFO(ok.err);
+  REQUIRE(ok.code == 0);
+
+  Run r = cli("--now " + std::to_string(pki.now) + " inspect hostile.cose --root root.der", "", limit);
+  INFO(r.err);
+  CHECK_FALSE(r.signaled);  // before: std::bad_alloc escaped main and the process died of SIGABRT
+  CHECK(r.code == 3);       // malformed input
+  CHECK_THAT(r.err, Catch::Contains("trust list malformed"));
+  // One line on stderr, nothing else.
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+
+  // And whatever still runs out of memory is caught at the top: find the smallest address-space limit the
+  // honest run needs, then read a 15 MB file under it (a std::vector that cannot be allocated).
+  auto runs_under = [&](size_t kib) {
+    return cli("--now " + std::to_string(pki.now) + " inspect tl.cose --root root.der", "",
+               "ulimit -v " + std::to_string(kib) + " && ").code == 0;
+  };
+  size_t lo = 8 * 1024, hi = 300000;  // KiB: fails at lo (the libraries alone need more), works at hi
+  REQUIRE_FALSE(runs_under(lo));
+  while (hi - lo > 2048) {
+    size_t mid = (lo + hi) / 2;
+    (runs_under(mid) ? hi : lo) = mid;
+  }
+  test::WriteBytes(cli / "big.bin", Bytes(15u << 20, 0x42));
+  Run oom = cli("inspect big.bin", "", "ulimit -v " + std::to_string(hi) + " && ");
+  INFO("limit " << hi << " KiB: " << oom.err);
+  CHECK_FALSE(oom.signaled);  // before: terminate, SIGABRT
+  CHECK(oom.code == 4);       // internal error
+  CHECK_THAT(oom.err, Catch::Contains("out of memory"));
+#endif
 }

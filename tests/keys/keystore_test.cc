@@ -1,6 +1,7 @@
 #include "wathiq/keys/keystore.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <sodium.h>
 
@@ -158,6 +159,52 @@ TEST_CASE("wrong passphrase and damaged files fail clearly and leave the file un
     auto r = UnsealKey(hostile, pass);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::kLimit);
+  }
+
+  SECTION("a rewritten header cannot make an open cost more than the strongest preset we write") {
+    // The old reader accepted up to opslimit 16 and 2 GiB: each open attempt of such a file ran Argon2id at
+    // that cost before the AEAD could reject the edit. Anything above Sensitive is refused up front now.
+    auto rewrite = [&](uint64_t ops, uint64_t mem) {
+      Bytes h = original;
+      for (int i = 0; i < 4; ++i) h[10 + i] = static_cast<uint8_t>(ops >> (24 - 8 * i));  // u32 at offset 10
+      for (int i = 0; i < 8; ++i) h[14 + i] = static_cast<uint8_t>(mem >> (56 - 8 * i));  // u64 at offset 14
+      FixChecksum(h);
+      return h;
+    };
+    const uint64_t sens_ops = KdfParams::Sensitive().opslimit, sens_mem = KdfParams::Sensitive().memlimit;
+    const uint64_t min_ops = KdfParams::Min().opslimit, min_mem = KdfParams::Min().memlimit;
+    struct Case {
+      uint64_t ops, mem;
+    };
+    for (Case c : {Case{16, uint64_t{2} << 30}, Case{sens_ops + 1, min_mem}, Case{min_ops, sens_mem + 1024}}) {
+      INFO("opslimit " << c.ops << ", memlimit " << c.mem);
+      Bytes hostile = rewrite(c.ops, c.mem);
+      auto info = InspectSealedKey(hostile);  // the header itself is well formed
+      REQUIRE(info);
+      CHECK(info->kdf.opslimit == c.ops);
+      auto t0 = std::chrono::steady_clock::now();
+      auto r = UnsealKey(hostile, pass);
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == Errc::kLimit);
+      CHECK_THAT(r.error().message, Catch::Contains("strongest preset"));
+      CHECK(secs < 0.5);  // no derivation ran
+      test::WriteBytes(path, hostile);
+      auto f = OpenSealedKeyFile(path, pass);
+      REQUIRE_FALSE(f);
+      CHECK(f.error().code == Errc::kLimit);
+    }
+    // The presets themselves stay within the limits (Min is opened by every other test here).
+    OpenLimits d;
+    CHECK(KdfParams::Sensitive().opslimit <= d.max_opslimit);
+    CHECK(KdfParams::Sensitive().memlimit <= d.max_memlimit);
+    CHECK(KdfParams::Moderate().memlimit <= d.max_memlimit);
+    // Sealing above them is refused too: we never write a file a default reader refuses.
+    SealOptions too_strong = Fast("root");
+    too_strong.kdf = {sens_ops + 1, min_mem};
+    auto sealed = SealKey(*key, pass, too_strong);
+    REQUIRE_FALSE(sealed);
+    CHECK(sealed.error().code == Errc::kLimit);
   }
 
   SECTION("truncated, foreign and future-version files") {

@@ -66,6 +66,64 @@ struct SoftHsm {
   }
 };
 
+// A session of our own on `token`, through the raw C API (independent of the wrapper), logged in as user.
+struct RawSession {
+  void* dl = nullptr;
+  CK_FUNCTION_LIST* f = nullptr;
+  CK_SESSION_HANDLE s = 0;
+
+  RawSession(SoftHsm& hsm, const Pkcs11Token& token, std::string pin = "123456") {
+    dl = dlopen(std::string(kSoftHsmModulePath).c_str(), RTLD_NOW | RTLD_LOCAL);
+    REQUIRE(dl);
+    auto get = reinterpret_cast<CK_C_GetFunctionList>(dlsym(dl, "C_GetFunctionList"));
+    REQUIRE(get);
+    REQUIRE(get(&f) == CKR_OK);
+    CK_RV init = f->C_Initialize(nullptr);
+    CHECK((init == CKR_OK || init == CKR_CRYPTOKI_ALREADY_INITIALIZED));
+    auto tokens = hsm.module->ListTokens();
+    REQUIRE(tokens);
+    CK_SLOT_ID slot = 0;
+    for (const auto& t : *tokens) {
+      if (t.label == token.label()) slot = t.slot;
+    }
+    REQUIRE(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s) == CKR_OK);
+    CK_RV login = f->C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR*>(pin.data()), pin.size());
+    CHECK((login == CKR_OK || login == CKR_USER_ALREADY_LOGGED_IN));
+  }
+  ~RawSession() {
+    f->C_CloseSession(s);  // no C_Finalize: the module is shared with our wrapper in this process
+  }
+  // A P-256 key pair in the token with the given protection of the private half; returns the private key.
+  CK_OBJECT_HANDLE GenerateP256(const std::string& label, bool sensitive, bool extractable) {
+    static const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+    CK_BBOOL yes = CK_TRUE, sens = sensitive ? CK_TRUE : CK_FALSE, ext = extractable ? CK_TRUE : CK_FALSE;
+    std::string l = label;
+    uint8_t id[] = {0xee, static_cast<uint8_t>(label.size()), static_cast<uint8_t>(label.back())};
+    CK_ATTRIBUTE pub_t[] = {{CKA_TOKEN, &yes, sizeof yes}, {CKA_VERIFY, &yes, sizeof yes},
+                            {CKA_EC_PARAMS, const_cast<uint8_t*>(kP256), sizeof kP256},
+                            {CKA_LABEL, l.data(), l.size()}, {CKA_ID, id, sizeof id}};
+    CK_ATTRIBUTE priv_t[] = {{CKA_TOKEN, &yes, sizeof yes},  {CKA_PRIVATE, &yes, sizeof yes},
+                             {CKA_SENSITIVE, &sens, sizeof sens}, {CKA_EXTRACTABLE, &ext, sizeof ext},
+                             {CKA_SIGN, &yes, sizeof yes},   {CKA_LABEL, l.data(), l.size()},
+                             {CKA_ID, id, sizeof id}};
+    CK_MECHANISM mech{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+    CK_OBJECT_HANDLE pub = 0, priv = 0;
+    REQUIRE(f->C_GenerateKeyPair(s, &mech, pub_t, std::size(pub_t), priv_t, std::size(priv_t), &pub, &priv) == CKR_OK);
+    return priv;
+  }
+  CK_RV SetBool(CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type, bool v) {
+    CK_BBOOL b = v ? CK_TRUE : CK_FALSE;
+    CK_ATTRIBUTE a{type, &b, sizeof b};
+    return f->C_SetAttributeValue(s, o, &a, 1);
+  }
+  bool GetBool(CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type) {
+    CK_BBOOL b = CK_FALSE;
+    CK_ATTRIBUTE a{type, &b, sizeof b};
+    REQUIRE(f->C_GetAttributeValue(s, o, &a, 1) == CKR_OK);
+    return b == CK_TRUE;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("PKCS#11: non-extractable P-256 and Ed25519 keys sign, and OpenSSL/libsodium verify",
@@ -234,5 +292,47 @@ TEST_CASE("PKCS#11: clear errors for module, token, PIN and key", "[keys][pkcs11
     auto st = hsm.module->InitToken(token->label(), SecretText::FromString("so"), SecretText::FromString("1234"));
     REQUIRE_FALSE(st);
     CHECK(st.error().code == Errc::kState);
+  }
+}
+
+TEST_CASE("PKCS#11: a key that is or ever was extractable or not sensitive is refused", "[keys][pkcs11][negative]") {
+  auto& hsm = SoftHsm::Get();
+  auto token = hsm.NewToken("extractable");
+  RawSession raw(hsm, *token);
+  auto expect_refused = [&](const std::string& label, const char* attribute) {
+    INFO(label);
+    auto k = token->FindKey(label);
+    REQUIRE_FALSE(k);
+    CHECK(k.error().code == Errc::kPermission);
+    CHECK_THAT(k.error().message, Catch::Contains(attribute));
+    CHECK_THAT(k.error().message, Catch::Contains("refusing"));
+  };
+  SECTION("extractable") {
+    raw.GenerateP256("ext", true, true);
+    expect_refused("ext", "CKA_EXTRACTABLE=TRUE");
+  }
+  SECTION("not sensitive") {
+    raw.GenerateP256("plain", false, false);
+    expect_refused("plain", "CKA_SENSITIVE=FALSE");
+  }
+  SECTION("generated extractable, locked down afterwards: a copy may exist outside") {
+    CK_OBJECT_HANDLE o = raw.GenerateP256("later", true, true);
+    REQUIRE(raw.SetBool(o, CKA_EXTRACTABLE, false) == CKR_OK);
+    CHECK_FALSE(raw.GetBool(o, CKA_EXTRACTABLE));
+    CHECK_FALSE(raw.GetBool(o, CKA_NEVER_EXTRACTABLE));
+    expect_refused("later", "CKA_NEVER_EXTRACTABLE=FALSE");
+  }
+  SECTION("generated not sensitive, made sensitive afterwards") {
+    CK_OBJECT_HANDLE o = raw.GenerateP256("late-sensitive", false, false);
+    REQUIRE(raw.SetBool(o, CKA_SENSITIVE, true) == CKR_OK);
+    CHECK(raw.GetBool(o, CKA_SENSITIVE));
+    CHECK_FALSE(raw.GetBool(o, CKA_ALWAYS_SENSITIVE));
+    expect_refused("late-sensitive", "CKA_ALWAYS_SENSITIVE=FALSE");
+  }
+  SECTION("the same attributes as GenerateKey are accepted") {
+    raw.GenerateP256("good", true, false);
+    auto k = token->FindKey("good");
+    REQUIRE(k);
+    CHECK(k->Sign(AsBytes("x")));
   }
 }

@@ -264,6 +264,54 @@ TEST_CASE("trust list loading rejects each attack with its own reason", "[keys][
     CHECK(Code(r) == TrustListErrc::kBadAgencyCertificate);
     CHECK(r.error().cert_code == CertErrc::kWrongKeyUsage);
   }
+  SECTION("one public key certified twice, in one agency or across agencies") {
+    // kid and x5chain are unprotected: with two certificates for one key, whoever holds a signature could
+    // choose which certificate (agency, doc types, validity) it is judged under.
+    const auto& paci = pki.agency("paci");
+    auto again = pki.Issue(CertRole::kDocumentSigner, paci.ds_key.cached_public_key(), "PACI DS, second certificate",
+                           pki.now - kDay, pki.now + 365 * kDay);
+    REQUIRE(again);
+    REQUIRE(again->der() != paci.ds_cert.der());
+    size_t paci_i = 0, other_i = 1;
+    if (pki.content.agencies[0].id != "paci") std::swap(paci_i, other_i);
+    for (size_t target : {paci_i, other_i}) {
+      INFO("second certificate listed under agency #" << target);
+      TrustListContent c = pki.content;
+      c.agencies[target].document_signer_certs.push_back(again->der());
+      auto signed_tl = pki.Sign(c);
+      REQUIRE_FALSE(signed_tl);
+      CHECK(signed_tl.error().code == Errc::kMalformed);
+      CHECK_THAT(signed_tl.error().message, Catch::Contains("already certified"));
+
+      // A list signed by a signer that skipped the check is refused on load.
+      auto payload = EncodeTrustListPayload(pki.content);
+      REQUIRE(payload);
+      auto v = cbor::Decode(*payload);
+      REQUIRE(v);
+      bool added = false;
+      for (auto& [k, val] : v->map()) {
+        if (!k.is_text() || k.text() != "agencies") continue;
+        for (auto& [ak, av] : val.array()[target].map()) {
+          if (ak.is_text() && ak.text() == "document_signers") {
+            av.array().push_back(cbor::Value::Bytes(again->der()));
+            added = true;
+          }
+        }
+      }
+      REQUIRE(added);
+      Bytes forged = SignRaw(pki.tl_key, pki.tl_cert, cbor::Encode(*v));
+      auto r = TrustList::Load(forged, pki.root_cert, policy);
+      CHECK(Code(r) == TrustListErrc::kMalformed);
+      CHECK_THAT(r.error().message, Catch::Contains("already certified"));
+    }
+    // The same key as a document signer in one agency and a status-list signer in another is refused too.
+    auto as_status = pki.Issue(CertRole::kStatusListSigner, paci.ds_key.cached_public_key(), "reused key",
+                               pki.now - kDay, pki.now + 365 * kDay);
+    REQUIRE(as_status);
+    TrustListContent c = pki.content;
+    c.agencies[other_i].status_list_signer_certs.push_back(as_status->der());
+    CHECK(pki.Sign(c).error().code == Errc::kMalformed);
+  }
   SECTION("malformed content is refused before signing and on load") {
     TrustListContent dup = pki.content;
     dup.agencies.push_back(dup.agencies[0]);

@@ -2,9 +2,11 @@
 //
 // Guarantees:
 //  - Decode() never allocates more than a small multiple of its input: every declared length and count
-//    is checked against the bytes left before anything is reserved, and depth, item count and input size
-//    are capped (DecodeLimits). Trailing bytes, duplicate map keys and malformed items are rejected, each
-//    with a message naming the rule and the byte offset.
+//    is checked against the bytes left (less one byte for each item that enclosing containers declared
+//    and have not read yet) before anything is reserved, a container reserves at most 256 elements ahead
+//    of the items it has actually read (so nested declared counts cannot add up), and depth, item count
+//    and input size are capped (DecodeLimits). Trailing bytes, duplicate map keys and malformed items are
+//    rejected, each with a message naming the rule and the byte offset.
 //  - In Strictness::kDeterministic (the default) the decoder also enforces RFC 8949 §4.2.1 core
 //    deterministic encoding: shortest integer, length and float forms, definite lengths only, map keys in
 //    bytewise order of their encodings.

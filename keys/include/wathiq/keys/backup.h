@@ -10,17 +10,22 @@
 //    recovery refuses with kInvalidArgument and names how many are missing.
 //  - A share whose text was damaged is named in the error by its position in the input and, if readable,
 //    by its share index; shares of different keys or different M/N are refused.
-//  - The secret exists only in sodium_malloc'd / Botan secure_vector memory during split and recovery.
+//  - The secret exists only in sodium_malloc'd / Botan secure_vector memory during split and recovery, and
+//    so do the shares (any M of them are the secret): split returns each line as a SecretText built in
+//    place, recovery decodes share bodies straight into protected memory. Callers keep share text in
+//    SecretText (SecretText::FromFile reads a share file) or wipe their own copies.
 // Botan throws; every call into it is wrapped. Thread-safety: free functions without shared state.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wathiq/core/crypto.h"
 #include "wathiq/core/result.h"
 #include "wathiq/keys/key_handle.h"
+#include "wathiq/keys/secret_text.h"
 
 namespace wathiq::keys {
 
@@ -33,10 +38,11 @@ struct ShareInfo {
 };
 
 // Splits a software key into `count` shares, any `threshold` of which recover it (2 <= M <= N <= 255).
-Result<std::vector<std::string>> SplitKeyForBackup(const Signer& key, int threshold, int count);
+Result<std::vector<SecretText>> SplitKeyForBackup(const Signer& key, int threshold, int count);
 // Parses one share line and verifies its checksum.
 Result<ShareInfo> InspectShare(std::string_view share);
 // Recovers the key from at least `threshold` shares of the same split.
-Result<KeyHandle> RecoverKeyFromShares(const std::vector<std::string>& shares, std::string label = {});
+// The views point at the caller's share text (e.g. SecretText::text()); nothing here copies it unprotected.
+Result<KeyHandle> RecoverKeyFromShares(const std::vector<std::string_view>& shares, std::string label = {});
 
 }  // namespace wathiq::keys

@@ -16,7 +16,9 @@
 //  - Opening never writes: a wrong passphrase or a damaged file leaves the file byte-for-byte as it was.
 //  - Files are written 0600 and atomically (temp file in the same directory, fsync, rename, fsync of the
 //    directory); by default an existing file is never replaced (WriteMode::kCreateNew).
-//  - KDF parameters read from a file are capped (OpenLimits) so a hostile file cannot demand 1 TB of RAM.
+//  - KDF parameters read from a file are capped (OpenLimits, by default the Sensitive preset) and checked
+//    before the derivation runs, so a rewritten header cannot make an open attempt cost more than the
+//    strongest file this project writes.
 //  - The decrypted secret only ever sits in sodium_malloc'd memory; after unsealing, the key is rebuilt,
 //    its public key compared with the header's and a self-test signature made.
 // Thread-safety: free functions without shared state.
@@ -51,9 +53,14 @@ struct SealOptions {
   int64_t created_at = 0;  // seconds since the epoch; 0 = now
 };
 
+// The Argon2id cost a reader accepts from a file's header. The header is authenticated only by the AEAD,
+// which can reject it only after the derivation has run, so whoever can rewrite a key file chooses what
+// every open attempt costs. The defaults are the strongest preset this project writes (Sensitive:
+// opslimit 4, 1 GiB); anything above is refused with kLimit before any derivation, and SealKey refuses to
+// write above them.
 struct OpenLimits {
-  uint64_t max_opslimit = 16;
-  uint64_t max_memlimit = uint64_t{2} << 30;  // 2 GiB
+  uint64_t max_opslimit = 4;                  // crypto_pwhash_OPSLIMIT_SENSITIVE
+  uint64_t max_memlimit = uint64_t{1} << 30;  // crypto_pwhash_MEMLIMIT_SENSITIVE, 1 GiB
 };
 
 // What a sealed file says about itself without the passphrase.
@@ -70,7 +77,7 @@ struct SealedKeyInfo {
 inline constexpr std::string_view kSealedKeyMagic = "WQSKEY";
 
 // Seals a software key (a KeyHandle or core signer whose secret core can export). kInvalidArgument for
-// PKCS#11 keys and empty passphrases.
+// PKCS#11 keys and empty passphrases; kLimit for KDF parameters beyond the default OpenLimits.
 Result<Bytes> SealKey(const Signer& key, const SecretText& passphrase, const SealOptions& options = {});
 // kMalformed: not a sealed key file, damaged (checksum), unknown version, bad header.
 // kLimit: KDF parameters beyond `limits`. kPermission: wrong passphrase.

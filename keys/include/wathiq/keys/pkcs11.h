@@ -5,6 +5,10 @@
 //  - Keys generated here are token objects with CKA_SENSITIVE=true, CKA_EXTRACTABLE=false, CKA_PRIVATE=true
 //    and CKA_SIGN=true: the private key never leaves the token. InspectKey reports the attributes the token
 //    holds and whether a read of CKA_VALUE was refused.
+//  - A key found in the token (FindKey, FindKeyById, InspectKey) is used only if it is CKA_SENSITIVE and not
+//    CKA_EXTRACTABLE, and CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE (true only if that has held since
+//    the key was generated in the token); otherwise kPermission naming the attribute. An imported key, or
+//    one generated extractable and locked down later, may have a copy outside the token and is refused.
 //  - ES256: the message is hashed with SHA-256 here and signed with CKM_ECDSA (SoftHSM2 2.6 has no
 //    CKM_ECDSA_SHA256); the token returns raw r||s, which is COSE's form. EdDSA: CKM_EDDSA over the message.
 //  - Public keys are read once (CKA_EC_POINT, unwrapped from its DER OCTET STRING) when the key is found;
@@ -97,7 +101,8 @@ class Pkcs11Token : public std::enable_shared_from_this<Pkcs11Token> {
   const std::string& label() const { return label_; }
   // Generates a non-extractable key pair in the token. kState if the label is taken.
   Result<KeyHandle> GenerateKey(const Pkcs11KeySpec& spec);
-  // Finds the private key (and its public half) by CKA_LABEL / CKA_ID. kNotFound when absent.
+  // Finds the private key (and its public half) by CKA_LABEL / CKA_ID. kNotFound when absent, kPermission
+  // when the key is or ever was extractable or not sensitive.
   Result<KeyHandle> FindKey(std::string_view label);
   Result<KeyHandle> FindKeyById(ByteView id);
   Result<Pkcs11KeyInfo> InspectKey(std::string_view label);

@@ -13,7 +13,9 @@
 // unprotected {33: x5chain = the trust-list signer's certificate}. The kid binds the unprotected certificate to
 // the signature.
 // Loading is strict and fails closed, each rejection with its own code (TrustListErrc):
-//   malformed shape / unknown keys / duplicates → kMalformed; chain not to the pinned root → kUntrustedChain;
+//   malformed shape / unknown keys / duplicates (including one public key certified by two certificates
+//   anywhere in the list, refused at signing too: credentials name their certificate in unprotected
+//   headers, so the holder could pick which one applies) → kMalformed; chain not to the pinned root → kUntrustedChain;
 //   x5chain certificate not a trust-list signer (EKU 1.0.18013.5.1.8, keyUsage digitalSignature) →
 //   kNotTrustListSigner; signature → kBadSignature; sequence below the last one seen, or the same sequence
 //   with different content when the caller passes the held payload hash → kRollback;
