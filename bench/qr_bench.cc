@@ -1,13 +1,22 @@
 // QR benchmark: wallet side (text -> QR -> PNG bytes) and verifier side (PNG bytes -> pixels -> text),
-// per QR version at ECC M, 4 px per module, 4-module quiet zone, full-capacity "WQ1:" texts.
+// per QR version at ECC M, 4 px per module, 4-module quiet zone, full-capacity "WQ1:" texts; then the
+// hostile images of the denial-of-service review (CPU time and peak memory, each in its own process).
 // Usage: qr_bench [iterations]   (default 25; medians printed, one thread)
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include "qr_hostile_images.h"
 
 #include "wathiq/verifier/qr_decode.h"
 #include "wathiq/wallet/qr_render.h"
@@ -36,6 +45,61 @@ std::string Wq1Text(size_t len, uint64_t seed) {
     s += kAlphabet[(seed >> 33) % 45];
   }
   return s;
+}
+
+// VmHWM or VmRSS of this process, in KiB.
+long StatusKib(const char* field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field));
+  }
+  return -1;
+}
+
+struct Cost {
+  double cpu_ms = 0;
+  long peak_kib = -1;  // growth of the peak resident set during the decode
+  std::string result;
+};
+
+// Decodes in a forked child, so the peak memory is this decode's alone: the child resets its
+// high-water mark (clear_refs 5) before decoding and reports VmHWM minus VmRSS at the start.
+Cost DecodeInChild(const wathiq::Bytes& image) {
+  int fds[2];
+  if (::pipe(fds) != 0) std::abort();
+  const pid_t pid = ::fork();
+  if (pid < 0) std::abort();
+  if (pid == 0) {
+    ::close(fds[0]);
+    { std::ofstream("/proc/self/clear_refs") << "5"; }
+    const long base = StatusKib("VmRSS:");
+    timespec t0{}, t1{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+    auto r = wathiq::verifier::DecodeQrImage(image);
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+    const double ms = static_cast<double>(t1.tv_sec - t0.tv_sec) * 1e3 + static_cast<double>(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    const std::string what = r ? std::string("decoded") : r.error().ToString().substr(0, 60);
+    char line[256];
+    const int n = std::snprintf(line, sizeof line, "%.3f %ld %s", ms, StatusKib("VmHWM:") - base, what.c_str());
+    ::_exit(::write(fds[1], line, static_cast<size_t>(n)) == n ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  Cost cost;
+  int consumed = 0;
+  if (std::sscanf(out.c_str(), "%lf %ld %n", &cost.cpu_ms, &cost.peak_kib, &consumed) >= 2) {
+    cost.result = out.substr(static_cast<size_t>(consumed));
+  } else {
+    cost.result = "child failed";
+  }
+  return cost;
 }
 
 }  // namespace
@@ -109,6 +173,34 @@ int main(int argc, char** argv) {
     }
     std::printf("no code in a %dx%d frame: noise %.3f ms, blank %.3f ms (decode only)\n", side, side,
                 Median(t_noise), Median(t_white));
+  }
+  // Hostile images (outside review, denial of service). Before the fix, measured on this machine: the
+  // tiled PNG cost 71 s of CPU (7 MB peak RSS), the 8000x8000 PNG 1.05 s and 196 MB peak RSS.
+  std::printf("\nhostile images (one process each; CPU time of the decode, growth of peak RSS)\n");
+  std::printf("%-52s %9s %10s %12s  %s\n", "image", "PNG bytes", "CPU ms", "peak MiB", "result");
+  struct Hostile {
+    const char* name;
+    wathiq::Bytes png;
+  };
+  const std::vector<Hostile> hostile = {
+      {"960x960 tiled with 1,600 finder patterns", wathiq::qrtest::TiledFindersPng()},
+      {"8000x8000 blank (largest accepted)", wathiq::qrtest::BlankPng(8000)},
+      // The worst the finder search itself may still cost: 13 x 13 = 169 finders in a grid, under the cap.
+      {"312x312 tiled with 169 finders (under the cap)",
+       wathiq::qrtest::EncodePng(wathiq::qrtest::FinderTiles(312), 312, 312)},
+  };
+  for (const Hostile& h : hostile) {
+    std::vector<double> cpu;
+    long peak = 0;
+    std::string result;
+    for (int i = 0; i < std::min(iterations, 5); ++i) {
+      const Cost c = DecodeInChild(h.png);
+      cpu.push_back(c.cpu_ms);
+      peak = std::max(peak, c.peak_kib);
+      result = c.result;
+    }
+    std::printf("%-52s %9zu %10.1f %12.1f  %s\n", h.name, h.png.size(), Median(cpu), static_cast<double>(peak) / 1024,
+                result.c_str());
   }
   if (failures) std::printf("FAILED: %d decodes did not return the text\n", failures);
   return failures ? 1 : 0;

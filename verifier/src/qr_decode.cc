@@ -20,6 +20,7 @@
 #define ZX_USE_UTF8 1
 #include <ZXing/ReadBarcode.h>
 
+#include "finder_count.h"
 #include "qr_grid.h"
 
 namespace wathiq::verifier {
@@ -47,30 +48,167 @@ Status CheckDimensions(const char* format, int64_t width, int64_t height) {
   return Ok();
 }
 
-// ---- PNG: libpng's simplified API keeps its setjmp to itself and reports errors by return value.
+// The smallest integer factor that brings width x height within kMaxWorkingPixels.
+int ShrinkFactor(int64_t width, int64_t height) {
+  int k = 1;
+  while (((width + k - 1) / k) * ((height + k - 1) / k) > kMaxWorkingPixels) ++k;
+  return k;
+}
+
+// Box-averages an image by an integer factor as its rows arrive, so that a large image never exists at
+// full size: memory is one row of sums and the result. Averaging (not picking every k-th pixel) keeps
+// thin modules as grey rather than dropping them, and smooths the sensor noise of a large photo.
+class BoxShrinker {
+ public:
+  BoxShrinker(int width, int height, int factor)
+      : in_width_(width), in_height_(height), k_(factor), sums_((static_cast<size_t>(width) + factor - 1) / factor) {
+    out_.width = (width + factor - 1) / factor;
+    out_.height = (height + factor - 1) / factor;
+    out_.pixels.resize(static_cast<size_t>(out_.width) * static_cast<size_t>(out_.height));
+  }
+
+  // One row of width grey pixels, top to bottom. Never allocates.
+  void AddRow(const uint8_t* row) {
+    if (rows_ >= in_height_) return;
+    if (k_ == 1) {
+      std::copy_n(row, in_width_, out_.pixels.begin() + static_cast<ptrdiff_t>(rows_) * in_width_);
+      ++rows_;
+      return;
+    }
+    for (int x = 0; x < in_width_; ++x) sums_[static_cast<size_t>(x / k_)] += row[x];
+    ++rows_;
+    if (rows_ % k_ != 0 && rows_ != in_height_) return;
+    const int oy = (rows_ - 1) / k_;
+    const int rows_in_band = rows_ - oy * k_;
+    uint8_t* out = out_.pixels.data() + static_cast<size_t>(oy) * static_cast<size_t>(out_.width);
+    for (int ox = 0; ox < out_.width; ++ox) {
+      const uint32_t n = static_cast<uint32_t>(std::min(k_, in_width_ - ox * k_) * rows_in_band);
+      out[ox] = static_cast<uint8_t>((sums_[static_cast<size_t>(ox)] + n / 2) / n);
+    }
+    std::fill(sums_.begin(), sums_.end(), 0u);
+  }
+
+  bool complete() const { return rows_ == in_height_; }
+  Grey Take() { return std::move(out_); }
+
+ private:
+  int in_width_, in_height_, k_;
+  int rows_ = 0;
+  std::vector<uint32_t> sums_;
+  Grey out_;
+};
+
+// ---- PNG: libpng's row-by-row API, so that a large image is box-shrunk while it is read (the simplified
+// API wants the whole image in one buffer: 64 MB for the largest one we accept). libpng reports errors
+// by longjmp: each function that calls setjmp holds nothing with a destructor and changes no local
+// after it; the state lives in PngDecoder, owned by the caller.
+
+struct PngDecoder {
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  ByteView data;
+  size_t offset = 0;
+  char message[160] = "";
+  int passes = 1;  // 7 for an interlaced image
+  PngDecoder() = default;
+  PngDecoder(const PngDecoder&) = delete;
+  PngDecoder& operator=(const PngDecoder&) = delete;
+  ~PngDecoder() { png_destroy_read_struct(&png, &info, nullptr); }  // safe with nulls
+};
+
+void PngError(png_structp png, png_const_charp message) {
+  auto* d = static_cast<PngDecoder*>(png_get_error_ptr(png));
+  std::snprintf(d->message, sizeof d->message, "%s", message);
+  png_longjmp(png, 1);
+}
+
+void PngWarning(png_structp, png_const_charp) {}  // ancillary-chunk trouble (a bad iCCP): not our concern
+
+void PngRead(png_structp png, png_bytep out, size_t length) {
+  auto* d = static_cast<PngDecoder*>(png_get_io_ptr(png));
+  if (length > d->data.size() - d->offset) png_error(png, "truncated PNG");
+  std::memcpy(out, d->data.data() + d->offset, length);
+  d->offset += length;
+}
+
+// Reads the header and sets the conversions to 8-bit grey, with alpha kept as a second channel.
+bool PngReadHeader(PngDecoder* d) {
+  d->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, d, PngError, PngWarning);
+  if (d->png == nullptr) return std::snprintf(d->message, sizeof d->message, "out of memory"), false;
+  if (setjmp(png_jmpbuf(d->png))) return false;
+  d->info = png_create_info_struct(d->png);
+  if (d->info == nullptr) png_error(d->png, "out of memory");
+  png_set_read_fn(d->png, d, PngRead);
+  png_read_info(d->png, d->info);
+  const int color = png_get_color_type(d->png, d->info);
+  png_set_expand(d->png);    // palette to RGB, grey below 8 bits to 8, tRNS to alpha
+  png_set_scale_16(d->png);  // 16 bits to 8
+  if (color & PNG_COLOR_MASK_COLOR) png_set_rgb_to_gray_fixed(d->png, 1, -1, -1);
+  d->passes = png_set_interlace_handling(d->png);
+  png_read_update_info(d->png, d->info);
+  return true;
+}
+
+// Reads the rows: a plain image one row at a time into the shrinker; an interlaced one (whose rows are
+// complete only after the last pass) whole into `whole`, which the caller sized.
+bool PngReadRows(PngDecoder* d, uint8_t* row, uint8_t* whole, BoxShrinker* shrinker) {
+  if (setjmp(png_jmpbuf(d->png))) return false;
+  const png_uint_32 width = png_get_image_width(d->png, d->info);
+  const png_uint_32 height = png_get_image_height(d->png, d->info);
+  const int channels = png_get_channels(d->png, d->info);
+  auto composite = [&](uint8_t* src) {
+    // A transparent background is composited onto white: how a QR with alpha is meant to be shown.
+    if (channels == 2) {
+      for (png_uint_32 x = 0; x < width; ++x) {
+        const unsigned g = src[2 * x], a = src[2 * x + 1];
+        src[x] = static_cast<uint8_t>((g * a + 255 * (255 - a) + 127) / 255);
+      }
+    }
+    shrinker->AddRow(src);
+  };
+  const size_t row_bytes = static_cast<size_t>(width) * static_cast<size_t>(channels);
+  if (whole != nullptr) {
+    for (int pass = 0; pass < d->passes; ++pass) {
+      for (png_uint_32 y = 0; y < height; ++y) png_read_row(d->png, whole + y * row_bytes, nullptr);
+    }
+    for (png_uint_32 y = 0; y < height; ++y) composite(whole + y * row_bytes);
+  } else {
+    for (png_uint_32 y = 0; y < height; ++y) {
+      png_read_row(d->png, row, nullptr);
+      composite(row);
+    }
+  }
+  png_read_end(d->png, nullptr);  // the CRCs and chunks after the image data: a truncated file fails here
+  return true;
+}
 
 Result<Grey> LoadPng(ByteView data) {
-  png_image png{};
-  png.version = PNG_IMAGE_VERSION;
-  struct Freer {
-    png_image* p;
-    ~Freer() { png_image_free(p); }  // safe after a failed or finished read
-  } freer{&png};
-  if (!png_image_begin_read_from_memory(&png, data.data(), data.size())) {
-    return Fail(Errc::kMalformed, std::string("PNG: ") + png.message);
+  auto decoder = std::make_unique<PngDecoder>();
+  PngDecoder* d = decoder.get();
+  d->data = data;
+  if (!PngReadHeader(d)) return Fail(Errc::kMalformed, std::string("PNG: ") + d->message);
+  const int64_t width = png_get_image_width(d->png, d->info), height = png_get_image_height(d->png, d->info);
+  WQ_TRY(CheckDimensions("PNG", width, height));
+  const int channels = png_get_channels(d->png, d->info);
+  if (png_get_bit_depth(d->png, d->info) != 8 || (channels != 1 && channels != 2) ||
+      png_get_rowbytes(d->png, d->info) != static_cast<size_t>(width) * static_cast<size_t>(channels)) {
+    return Fail(Errc::kInternal, "PNG: unexpected row format after conversion to grey");
   }
-  WQ_TRY(CheckDimensions("PNG", png.width, png.height));
-  Grey out;
-  out.width = static_cast<int>(png.width);
-  out.height = static_cast<int>(png.height);
-  png.format = PNG_FORMAT_GRAY;  // any colour type, bit depth, palette or gamma, converted by libpng
-  out.pixels.resize(static_cast<size_t>(out.width) * static_cast<size_t>(out.height));
-  // A transparent background is composited onto white: how a QR with alpha is meant to be shown.
-  const png_color white{255, 255, 255};
-  if (!png_image_finish_read(&png, &white, out.pixels.data(), 0, nullptr)) {
-    return Fail(Errc::kMalformed, std::string("PNG: ") + png.message);
+  const int factor = ShrinkFactor(width, height);
+  const bool interlaced = d->passes > 1;
+  if (interlaced && factor > 1) {
+    return Fail(Errc::kLimit, "PNG: interlaced image is " + std::to_string(width) + "x" + std::to_string(height) +
+                                  "; interlaced images are read only up to " + std::to_string(kMaxWorkingPixels) +
+                                  " pixels (they cannot be shrunk row by row)");
   }
-  return out;
+  BoxShrinker shrinker(static_cast<int>(width), static_cast<int>(height), factor);
+  std::vector<uint8_t> row(static_cast<size_t>(width) * static_cast<size_t>(channels));
+  std::vector<uint8_t> whole(interlaced ? row.size() * static_cast<size_t>(height) : 0);
+  if (!PngReadRows(d, row.data(), interlaced ? whole.data() : nullptr, &shrinker)) {
+    return Fail(Errc::kMalformed, std::string("PNG: ") + d->message);
+  }
+  if (!shrinker.complete()) return Fail(Errc::kMalformed, "PNG: image data ended early");
+  return shrinker.Take();
 }
 
 // ---- JPEG: libjpeg(-turbo) reports errors through error_exit, which must not return; we longjmp
@@ -134,23 +272,28 @@ bool JpegReadHeader(JpegDecoder* d, const uint8_t* data, size_t size) {
   return true;
 }
 
-bool JpegReadPixels(JpegDecoder* d, uint8_t* out) {
+// Decodes at the DCT scale the caller set (cinfo.scale_num / 8), so a large JPEG is never expanded to
+// full size; the shrinker takes whatever is left above the working size.
+bool JpegReadPixels(JpegDecoder* d, uint8_t* row, BoxShrinker* shrinker) {
   if (setjmp(d->err.jump)) return false;
-  d->cinfo.out_color_space = JCS_GRAYSCALE;
-  jpeg_start_decompress(&d->cinfo);
-  if (d->cinfo.output_width != d->cinfo.image_width || d->cinfo.output_height != d->cinfo.image_height ||
-      d->cinfo.output_components != 1) {
-    std::snprintf(d->err.message, sizeof d->err.message, "unexpected output geometry");
-    return false;
-  }
   while (d->cinfo.output_scanline < d->cinfo.output_height) {
-    JSAMPROW row = out + static_cast<size_t>(d->cinfo.output_scanline) * d->cinfo.output_width;
-    if (jpeg_read_scanlines(&d->cinfo, &row, 1) != 1) {
+    JSAMPROW rows[1] = {row};
+    if (jpeg_read_scanlines(&d->cinfo, rows, 1) != 1) {
       std::snprintf(d->err.message, sizeof d->err.message, "decoder stalled");
       return false;
     }
+    shrinker->AddRow(row);
   }
   jpeg_finish_decompress(&d->cinfo);
+  return true;
+}
+
+bool JpegStart(JpegDecoder* d, unsigned scale_num) {
+  if (setjmp(d->err.jump)) return false;
+  d->cinfo.out_color_space = JCS_GRAYSCALE;
+  d->cinfo.scale_num = scale_num;
+  d->cinfo.scale_denom = 8;
+  jpeg_start_decompress(&d->cinfo);
   return true;
 }
 
@@ -165,16 +308,26 @@ Result<Grey> LoadJpeg(ByteView data) {
     return Fail(d->err.limit_hit ? Errc::kLimit : Errc::kMalformed, std::string("JPEG: ") + d->err.message);
   };
   if (!JpegReadHeader(d, data.data(), data.size())) return failure();
-  WQ_TRY(CheckDimensions("JPEG", d->cinfo.image_width, d->cinfo.image_height));
+  const int64_t width = d->cinfo.image_width, height = d->cinfo.image_height;
+  WQ_TRY(CheckDimensions("JPEG", width, height));
   if (d->cinfo.jpeg_color_space == JCS_CMYK || d->cinfo.jpeg_color_space == JCS_YCCK) {
     return Fail(Errc::kUnsupported, "JPEG: CMYK images are not supported");
   }
-  Grey out;
-  out.width = static_cast<int>(d->cinfo.image_width);
-  out.height = static_cast<int>(d->cinfo.image_height);
-  out.pixels.resize(static_cast<size_t>(out.width) * static_cast<size_t>(out.height));
-  if (!JpegReadPixels(d, out.pixels.data())) return failure();
-  return out;
+  // The largest DCT scale M/8 that fits the working size (libjpeg-turbo scales by any M/8 while
+  // decoding, which costs less than decoding in full and shrinking).
+  unsigned scale = 8;
+  while (scale > 1 && ((width * scale + 7) / 8) * ((height * scale + 7) / 8) > kMaxWorkingPixels) --scale;
+  if (!JpegStart(d, scale)) return failure();
+  const int out_width = static_cast<int>(d->cinfo.output_width), out_height = static_cast<int>(d->cinfo.output_height);
+  if (d->cinfo.output_components != 1 || out_width <= 0 || out_height <= 0 || out_width > width ||
+      out_height > height) {
+    return Fail(Errc::kInternal, "JPEG: unexpected output geometry");
+  }
+  BoxShrinker shrinker(out_width, out_height, ShrinkFactor(out_width, out_height));
+  std::vector<uint8_t> row(static_cast<size_t>(out_width));
+  if (!JpegReadPixels(d, row.data(), &shrinker)) return failure();
+  if (!shrinker.complete()) return Fail(Errc::kMalformed, "JPEG: image data ended early");
+  return shrinker.Take();
 }
 
 Result<Grey> LoadImage(ByteView data) {
@@ -230,9 +383,18 @@ ZXing::Result ReadQrViaGrid(const uint8_t* pixels, int width, int height) {
   return found;
 }
 
-Result<std::string> DecodeGreyUnchecked(const uint8_t* pixels, int width, int height) {
-  ZXing::Result result = ReadQr(pixels, width, height, width);
-  if (!result.isValid()) {
+// pixels is at most kMaxWorkingPixels.
+Result<std::string> DecodeWorkingImage(const uint8_t* pixels, int width, int height) {
+  // zxing-cpp 1.4's finder search is cubic in the finder-like patterns it meets (finder_count.h): a
+  // reading with more candidates than a photo of one code has skips it, in the image or its negative.
+  // The grid fallback below is bounded on its own (qr_grid.h), so such an image is still searched.
+  // The negative is counted only when it is about to be searched.
+  const int dark = internal::CountFinderCandidates(pixels, width, height, false, kMaxFinderCandidates);
+  int light = 0;
+  ZXing::Result result;
+  if (dark <= kMaxFinderCandidates) result = ReadQr(pixels, width, height, width);
+  if (!result.isValid()) light = internal::CountFinderCandidates(pixels, width, height, true, kMaxFinderCandidates);
+  if (!result.isValid() && light <= kMaxFinderCandidates) {
     // zxing-cpp 1.4 does not look for light-on-dark codes (a QR on a dark-mode screen or a dark
     // terminal): try the negative, at the cost of a second pass only when the first found nothing.
     std::vector<uint8_t> inverted(static_cast<size_t>(width) * static_cast<size_t>(height));
@@ -244,11 +406,34 @@ Result<std::string> DecodeGreyUnchecked(const uint8_t* pixels, int width, int he
     result = ReadQr(inverted.data(), width, height, width);
   }
   if (!result.isValid()) result = ReadQrViaGrid(pixels, width, height);
-  if (!result.isValid()) return Fail(Errc::kNotFound, "no readable QR code in the image");
+  if (!result.isValid()) {
+    std::string message = "no readable QR code in the image";
+    if (dark > kMaxFinderCandidates || light > kMaxFinderCandidates) {
+      message += std::string("; too many finder-pattern candidates (more than the cap of ") +
+                 std::to_string(kMaxFinderCandidates) + (dark > kMaxFinderCandidates ? " dark" : "") +
+                 (dark > kMaxFinderCandidates && light > kMaxFinderCandidates ? " and" : "") +
+                 (light > kMaxFinderCandidates ? " light" : "") + "), so only the bounded fallback searched it";
+    }
+    return Fail(Errc::kNotFound, message);
+  }
   if (result.isPartOfSequence()) {
     return Fail(Errc::kUnsupported, "the QR code is one part of a structured-append sequence");
   }
   return result.text();
+}
+
+// Turns the libraries' exceptions (zxing-cpp throws, std::vector may) into Results.
+template <class F>
+Result<std::string> Guarded(F&& decode) {
+  try {
+    return decode();
+  } catch (const std::bad_alloc&) {
+    return Fail(Errc::kLimit, "out of memory while decoding the QR code");
+  } catch (const std::exception& e) {
+    return Fail(Errc::kInternal, std::string("QR decoder failed: ") + e.what());
+  } catch (...) {
+    return Fail(Errc::kInternal, "QR decoder failed with an unknown exception");
+  }
 }
 
 }  // namespace
@@ -260,24 +445,21 @@ Result<std::string> DecodeQrGrey(const uint8_t* pixels, int width, int height) {
                 "image has zero size (" + std::to_string(width) + "x" + std::to_string(height) + ")");
   }
   WQ_TRY(CheckDimensions("grey", width, height));
-  try {
-    return DecodeGreyUnchecked(pixels, width, height);
-  } catch (const std::bad_alloc&) {
-    return Fail(Errc::kLimit, "out of memory while decoding the QR code");
-  } catch (const std::exception& e) {
-    return Fail(Errc::kInternal, std::string("QR decoder failed: ") + e.what());
-  } catch (...) {
-    return Fail(Errc::kInternal, "QR decoder failed with an unknown exception");
-  }
+  return Guarded([&]() -> Result<std::string> {
+    const int factor = ShrinkFactor(width, height);
+    if (factor == 1) return DecodeWorkingImage(pixels, width, height);
+    BoxShrinker shrinker(width, height, factor);
+    for (int y = 0; y < height; ++y) shrinker.AddRow(pixels + static_cast<size_t>(y) * static_cast<size_t>(width));
+    const Grey small = shrinker.Take();
+    return DecodeWorkingImage(small.pixels.data(), small.width, small.height);
+  });
 }
 
 Result<std::string> DecodeQrImage(ByteView encoded_image) {
-  try {
-    WQ_ASSIGN(Grey img, LoadImage(encoded_image));
-    return DecodeQrGrey(img.pixels.data(), img.width, img.height);
-  } catch (const std::bad_alloc&) {
-    return Fail(Errc::kLimit, "out of memory while loading the image");
-  }
+  return Guarded([&]() -> Result<std::string> {
+    WQ_ASSIGN(Grey img, LoadImage(encoded_image));  // already within kMaxWorkingPixels
+    return DecodeWorkingImage(img.pixels.data(), img.width, img.height);
+  });
 }
 
 Result<std::string> DecodeQrImageFile(const std::string& path) {

@@ -24,6 +24,7 @@ double Norm(Pt a) { return std::sqrt(Dot(a, a)); }
 constexpr int kMinDimension = 21;
 constexpr int kMaxDimension = 177;
 constexpr int kMaxSmallDimension = 41;  // version 6: the largest without version information
+constexpr size_t kMaxFinders = 200;     // finder candidates collected before the search gives up
 
 // Greyscale view with a block-wise adaptive threshold, in the manner of zxing's hybrid binarizer:
 // block means averaged over 5x5 blocks, and the global mid-grey where the neighbourhood is flat.
@@ -220,8 +221,11 @@ std::vector<Finder> FindFinders(const Image& img) {
         }
       }
       if (!merged) found.push_back({p, module, 1});
+      // Pathological image: stop collecting, also within a row (a wide row can hold thousands), so
+      // that each hit is compared with at most this many and the whole search stays linear in pixels.
+      if (found.size() > kMaxFinders) break;
     }
-    if (found.size() > 200) break;  // pathological image: stop collecting
+    if (found.size() > kMaxFinders) break;
   }
   std::sort(found.begin(), found.end(), [](const Finder& a, const Finder& b) { return a.count > b.count; });
   found.erase(std::remove_if(found.begin(), found.end(), [](const Finder& f) { return f.count < 2; }), found.end());

@@ -9,8 +9,11 @@
 // module. The caller turns the grid into a clean image for zxing's pure-symbol reader, so all error
 // correction and data decoding stays in zxing: a wrong grid fails Reed-Solomon, it cannot make up text.
 //
-// Bounded work: one pass over the pixels to threshold, one over the rows to find finder patterns, a
-// fixed number of candidate finder triples and dimensions. No exceptions except std::bad_alloc.
+// Bounded work: one pass over the pixels to threshold, one over the rows to find finder patterns (at
+// most 200 collected, each hit compared with those), the 10 most often seen finders, a fixed number of
+// candidate finder triples and dimensions. The caller keeps the image within kMaxWorkingPixels
+// (qr_decode.h), which bounds the passes and the memory (about 2 bytes per pixel). No exceptions
+// except std::bad_alloc.
 #pragma once
 
 #include <cstdint>
