@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs exactly what Wathiq needs on Debian 12: build tools, libraries, SoftHSM2, clang for
-# sanitizers/fuzzing, Node.js (only if absent) and the interop tests' pinned npm packages.
+# sanitizers/fuzzing, Go with golang.org/x/mod (the log's interop peer, built offline), Node.js (only
+# if absent) and the interop tests' pinned npm packages.
 # Idempotent and non-interactive. Run as root or with sudo available.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +13,7 @@ packages=(
   libcpp-httplib-dev libcli11-dev libexpected-dev libp11-kit-dev softhsm2 openssl
   clang libclang-rt-14-dev
   python3 python3-cbor2 python3-cryptography
+  golang-go golang-golang-x-mod-dev
 )
 
 sudo_cmd=()
