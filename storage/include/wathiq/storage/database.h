@@ -7,9 +7,11 @@
 //  - Open refuses a process whose `sqlite3_*` symbols are not SQLCipher 4 (the Botan/libsqlite3 trap in
 //    design/DEPENDENCIES.md: PRAGMA cipher_version must answer, before the key is given), refuses a plain
 //    SQLite file, and after keying reads the file's first bytes back to check they are not plaintext.
-//  - Wrong key: kPermission. A file too short or of a size no SQLCipher file has, or an empty file where
-//    a database must exist (kOpenExisting): kMalformed. A damaged
-//    page read later: kMalformed. Never a crash.
+//  - Wrong key: kPermission. A file whose size is not a whole number of pages, or an empty file where a
+//    database must exist (kOpenExisting): kMalformed. A damaged page read later: kMalformed. Never a crash,
+//    and a failed Open never writes to the file.
+//  - SQLCipher is linked statically into every executable that links this library (CMake target
+//    wathiq_sqlcipher), so a libsqlite3 loaded by Botan cannot take over its symbols.
 //  - Durability: WAL with synchronous=FULL (a committed transaction survives power loss), secure_delete on,
 //    temp_store in memory, foreign keys enforced, a busy timeout.
 //  - SQL text comes only from string literals in our code (the Sql type below cannot be built at run
