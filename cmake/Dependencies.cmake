@@ -22,3 +22,20 @@ find_library(ZOPFLI_LIBRARY zopfli REQUIRED)
 add_library(wathiq_zopfli INTERFACE)
 target_include_directories(wathiq_zopfli INTERFACE ${ZOPFLI_INCLUDE_DIR})
 target_link_libraries(wathiq_zopfli INTERFACE ${ZOPFLI_LIBRARY})
+
+# SQLCipher 4.6 from bookworm-backports (design/DEPENDENCIES.md, trap 2: bookworm's 3.4.1 wraps SQLite 3.15
+# with SHA-1 HMAC and KDF); scripts/bootstrap.sh installs it. pkg-config reports the SQLite core's version.
+if(SQLCIPHER_VERSION VERSION_LESS 3.46)
+  message(FATAL_ERROR "SQLCipher ${SQLCIPHER_VERSION} found; Wathiq needs SQLCipher 4.6 (SQLite 3.46) from "
+                      "bookworm-backports: run scripts/bootstrap.sh")
+endif()
+# Linked statically (trap 1): Botan's shared library loads the system libsqlite3 into every process that
+# links it, and a dynamic SQLCipher can lose symbol resolution to it, silently writing plaintext. Symbols
+# defined in the executable itself always win. libsqlcipher.a needs libcrypto and zlib (its Libs.private).
+find_package(Threads REQUIRED)
+find_library(SQLCIPHER_STATIC_LIBRARY NAMES libsqlcipher.a HINTS ${SQLCIPHER_LIBRARY_DIRS} REQUIRED)
+add_library(wathiq_sqlcipher INTERFACE)
+target_include_directories(wathiq_sqlcipher INTERFACE ${SQLCIPHER_INCLUDE_DIRS})
+target_compile_definitions(wathiq_sqlcipher INTERFACE SQLITE_HAS_CODEC=1)
+target_link_libraries(wathiq_sqlcipher INTERFACE ${SQLCIPHER_STATIC_LIBRARY} OpenSSL::Crypto ZLIB::ZLIB m
+                      Threads::Threads ${CMAKE_DL_LIBS})
