@@ -72,7 +72,7 @@ int main() {
   auto pki = test::MustMakeTestPki();
   const auto& paci = pki.agency("paci");
   auto device = GenerateSoftwareSigner(Alg::kES256);
-  auto issuer = mdoc::Issuer::Create(paci.ds_key, paci.ds_cert.der());
+  auto issuer = mdoc::DocumentSigner::Create(paci.ds_key, paci.ds_cert.der());
   if (!device || !issuer) std::abort();
   auto elements = TwelveElements(mdoc::Catalogue::Default());
   mdoc::IssueRequest req;
@@ -108,7 +108,7 @@ int main() {
     if (!paci.ds_key.Sign(msg)) std::abort();
   });
   FixedSigner fixed(paci.ds_key);
-  auto unsigned_issuer = mdoc::Issuer::Create(fixed, paci.ds_cert.der());
+  auto unsigned_issuer = mdoc::DocumentSigner::Create(fixed, paci.ds_cert.der());
   double format_only = bench::Rate([&] {
     if (!unsigned_issuer->Issue(req)) std::abort();
   });

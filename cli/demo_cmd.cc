@@ -196,7 +196,7 @@ Status RunDemo(const std::string& out_dir) {
   req.device_key = device.cached_public_key();
   req.validity = {now, now, now + 365 * kDay};
   req.status = mdoc::StatusRef{status_uri, status.Allocate()};
-  WQ_ASSIGN(mdoc::Issuer paci_issuer, mdoc::Issuer::Create(ds_key, ds_cert.der()));
+  WQ_ASSIGN(mdoc::DocumentSigner paci_issuer, mdoc::DocumentSigner::Create(ds_key, ds_cert.der()));
   WQ_ASSIGN(Bytes credential, paci_issuer.Issue(req));
   WQ_TRY(keys::WriteFileAtomically(out_dir + "/civil-id.mdoc", credential, keys::WriteMode::kReplace));
   Say(std::to_string(elements.size()) + " elements signed, " + std::to_string(credential.size()) +

@@ -20,6 +20,7 @@
 #include "wathiq/verifier/qr_decode.h"
 #include "wathiq/verifier/report.h"
 #include "wathiq/verifier/verifier.h"
+#include "wathiq/wallet/presentation.h"
 #include "wathiq/wallet/qr_render.h"
 
 namespace wathiq::cli {
@@ -149,7 +150,7 @@ Status RunIssue(const Ctx& ctx, const IssueOpts& o) {
   WQ_ASSIGN(PublicKey device, ReadPublicKey(o.device_key));
   WQ_ASSIGN(keys::Certificate cert, ReadCert(o.cert));
   WQ_ASSIGN(keys::KeyHandle signer, OpenKey(o.signer));
-  WQ_ASSIGN(mdoc::Issuer desk, mdoc::Issuer::Create(signer, cert.der()));
+  WQ_ASSIGN(mdoc::DocumentSigner desk, mdoc::DocumentSigner::Create(signer, cert.der()));
   issuer::RecordRequest r;
   r.doc_type = o.doc_type;
   r.claims_json = std::move(record);
@@ -264,6 +265,7 @@ Status RunShow(const Ctx& ctx, ShowOpts& o) {
 struct PresentOpts {
   std::string credential, disclose, profile, challenge, png, text_out;
   KeyOpts device;
+  CatalogueOpt catalogue;
   bool terminal = false;
 };
 
@@ -277,37 +279,28 @@ std::vector<std::string> SplitCommas(const std::string& s) {
   return out;
 }
 
-Status RunPresent(const Ctx& ctx, const PresentOpts& o) {
+Status RunPresent(const Ctx& ctx, PresentOpts& o) {
   WQ_ASSIGN(Bytes bytes, keys::ReadFileBytes(o.credential, 4u << 20));
-  WQ_ASSIGN(mdoc::ParsedIssuerSigned is, mdoc::ParseIssuerSigned(bytes));
-  WQ_ASSIGN(cbor::Value mso, MsoOf(is));
-  const cbor::Value* dt = mso.Find("docType");
-  if (!dt || !dt->is_text()) return Fail(Errc::kMalformed, "credential MSO has no docType");
-  std::vector<std::string> disclose = SplitCommas(o.disclose);
-  if (!o.profile.empty()) {
-    const mdoc::DocTypeSpec* spec = mdoc::Catalogue::Default().Find(dt->text());
-    if (!spec) return Fail(Errc::kNotFound, "no catalogue entry for " + dt->text());
-    WQ_ASSIGN(disclose, spec->Profile(o.profile));
-  }
+  WQ_ASSIGN(const mdoc::Catalogue* catalogue, o.catalogue.Get());
   WQ_ASSIGN(keys::KeyHandle device, OpenKey(o.device));
-  qr::PresentationRequest r;
-  r.credential = &is;
-  r.doc_type = dt->text();
-  r.disclose = disclose;
-  r.device_key = &device;
-  r.presented_at = ctx.Now();
+  wallet::DisclosureChoice choice{o.profile, SplitCommas(o.disclose)};
+  wallet::PresentOptions po;
+  po.catalogue = catalogue;
+  po.now = ctx.Now();
   if (!o.challenge.empty()) {
     WQ_ASSIGN(std::string wqc, ReadLine(o.challenge, 8192));
-    WQ_ASSIGN(qr::Challenge c, qr::ParseChallenge(wqc));
-    r.nonce = c.nonce;
-    std::cerr << "answering a challenge from a verifier that calls itself " << Quoted(c.verifier_name, 256) << " (unverified)\n";
+    po.challenge_text = std::move(wqc);
   }
-  WQ_ASSIGN(qr::Presentation p, qr::BuildPresentation(r));
+  WQ_ASSIGN(wallet::PresentedQr q, wallet::PresentCredential(bytes, device, choice, po));
+  const qr::Presentation& p = q.presentation;
+  if (po.challenge_text) {
+    std::cerr << "answering a challenge from a verifier that calls itself \"" << q.verifier_name << "\" (unverified)\n";
+  }
   WQ_ASSIGN(wallet::QrCode code, wallet::EncodeQr(p.text));
   if (!o.png.empty()) WQ_TRY(wallet::WritePng(code, {}, o.png));
   if (!o.text_out.empty()) WQ_TRY(keys::WriteFileAtomically(o.text_out, AsBytes(p.text), keys::WriteMode::kReplace, 0644));
-  json j{{"command", "present"}, {"characters", p.text.size()}, {"version", code.version}, {"elements", disclose}};
-  std::string text = std::to_string(disclose.size()) + " elements, " + std::to_string(p.text.size()) +
+  json j{{"command", "present"}, {"characters", p.text.size()}, {"version", code.version}, {"elements", q.disclosed}};
+  std::string text = std::to_string(q.disclosed.size()) + " elements, " + std::to_string(p.text.size()) +
                      " characters, QR version " + std::to_string(code.version) + "\n";
   if (o.png.empty() && o.text_out.empty()) text += p.text + "\n";
   ctx.Success(j, text);
@@ -449,6 +442,7 @@ void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
   present->add_option("--png", po->png, "write the QR as PNG");
   present->add_option("--text-out", po->text_out, "write the WQ1 text");
   present->add_flag("--terminal", po->terminal, "draw the QR in the terminal");
+  present->add_option("--catalogue", po->catalogue.dir, "profiles from this catalogue directory instead of the default");
   present->callback(Action(qctx, "present", [qctx, po] { return RunPresent(*qctx, *po); }));
 
   auto vo = std::make_shared<VerifyOpts>();

@@ -16,7 +16,7 @@ struct World {
   World() {
     auto d = GenerateSoftwareSigner(Alg::kES256);
     const auto& paci = pki.agency("paci");
-    auto issuer = mdoc::Issuer::Create(paci.ds_key, paci.ds_cert.der());
+    auto issuer = mdoc::DocumentSigner::Create(paci.ds_key, paci.ds_cert.der());
     if (!d || !issuer) std::abort();
     device = std::move(*d);
     mdoc::IssueRequest r;

@@ -4,7 +4,7 @@
 
 namespace wathiq::issuer {
 
-Result<IssuedCredential> IssueRecord(const mdoc::Catalogue& catalogue, const mdoc::Issuer& issuer,
+Result<IssuedCredential> IssueRecord(const mdoc::Catalogue& catalogue, const mdoc::DocumentSigner& issuer,
                                      const RecordRequest& request) {
   const mdoc::DocTypeSpec* spec = catalogue.Find(request.doc_type);
   if (!spec) return Fail(Errc::kInvalidArgument, "the catalogue has no document type " + request.doc_type);
@@ -32,7 +32,7 @@ Result<IssuedCredential> IssueRecord(const mdoc::Catalogue& catalogue, const mdo
   return out;
 }
 
-std::vector<Result<IssuedCredential>> IssueBatch(const mdoc::Catalogue& catalogue, const mdoc::Issuer& issuer,
+std::vector<Result<IssuedCredential>> IssueBatch(const mdoc::Catalogue& catalogue, const mdoc::DocumentSigner& issuer,
                                                  const std::vector<RecordRequest>& requests) {
   std::vector<Result<IssuedCredential>> results;
   results.reserve(requests.size());

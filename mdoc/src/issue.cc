@@ -46,7 +46,7 @@ class RandomPool {
 
 }  // namespace
 
-Result<Issuer> Issuer::Create(const Signer& signer, Bytes certificate_der) {
+Result<DocumentSigner> DocumentSigner::Create(const Signer& signer, Bytes certificate_der) {
   WQ_ASSIGN(PublicKey cert_key, [&]() -> Result<PublicKey> {
     // The SubjectPublicKeyInfo is found by the keys component when the trust list loads; here we only need
     // to confirm the certificate belongs to this signer, so a light parse through core suffices.
@@ -57,7 +57,7 @@ Result<Issuer> Issuer::Create(const Signer& signer, Bytes certificate_der) {
     return Fail(Errc::kInvalidArgument, "the document-signer certificate does not certify this signer's key");
   }
   Bytes kid = keys::KidForCertificate(certificate_der);
-  Issuer issuer(signer, std::move(certificate_der), std::move(kid));
+  DocumentSigner issuer(signer, std::move(certificate_der), std::move(kid));
   Value prot = Value::MakeMap();
   prot.Set(cose::kHdrAlg, Value::Int(static_cast<int64_t>(signer.alg())));
   prot.Set(cose::kHdrKid, Value::Bytes(issuer.kid_));
@@ -87,7 +87,7 @@ constexpr int64_t kLastTdate = 253402300799;  // 9999-12-31T23:59:59Z, the last 
 // Issuance writes every encoding directly, keys in their RFC 8949 §4.2.1 order, and hashes each item
 // straight into its slot in the MSO: it runs millions of times in a batch, and a value tree per credential
 // would cost a third of the signature. A test decodes the result strictly and re-encodes it.
-Result<Bytes> Issuer::Issue(const IssueRequest& r) const {
+Result<Bytes> DocumentSigner::Issue(const IssueRequest& r) const {
   if (r.doc_type.empty() || r.name_space.empty()) return Fail(Errc::kInvalidArgument, "docType and namespace are required");
   if (r.elements.empty()) return Fail(Errc::kInvalidArgument, "a credential needs at least one element");
   if (r.validity.valid_until <= r.validity.valid_from) {

@@ -15,7 +15,7 @@ constexpr const char* kRecord = R"({"civil_id_number": "290010112346", "card_ser
 struct Desk {
   TestPki pki = MustMakeTestPki();
   std::unique_ptr<Signer> device = std::move(*GenerateSoftwareSigner(Alg::kES256));
-  mdoc::Issuer issuer = std::move(*mdoc::Issuer::Create(pki.agency("paci").ds_key, pki.agency("paci").ds_cert.der()));
+  mdoc::DocumentSigner issuer = std::move(*mdoc::DocumentSigner::Create(pki.agency("paci").ds_key, pki.agency("paci").ds_cert.der()));
 
   issuer::RecordRequest Request(std::string record = kRecord) {
     issuer::RecordRequest r;

@@ -117,7 +117,7 @@ TEST_CASE("issued MSO and items are deterministic CBOR, with and without a statu
 TEST_CASE("issuance refuses validity times outside four-digit years", "[mdoc][negative]") {
   auto pki = MustMakeTestPki();
   const auto& paci = pki.agency("paci");
-  auto issuer = mdoc::Issuer::Create(paci.ds_key, paci.ds_cert.der());
+  auto issuer = mdoc::DocumentSigner::Create(paci.ds_key, paci.ds_cert.der());
   REQUIRE(issuer);
   auto dk = GenerateSoftwareSigner(Alg::kES256);
   auto req = CivilIdRequest(pki, *(*dk)->public_key());
@@ -246,7 +246,7 @@ TEST_CASE("must-reject: signer not authorized, certificate expired at signing, u
   }
   SECTION("an issuer refuses a certificate that is not its own") {
     const auto& paci = pki.agency("paci");
-    CHECK_FALSE(mdoc::Issuer::Create(paci.ds_key, pki.agency("moi-traffic").ds_cert.der()).has_value());
+    CHECK_FALSE(mdoc::DocumentSigner::Create(paci.ds_key, pki.agency("moi-traffic").ds_cert.der()).has_value());
   }
 }
 

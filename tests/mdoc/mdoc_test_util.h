@@ -56,7 +56,7 @@ inline IssuedCredential IssueCivilId(const TestPki& pki, const std::function<voi
   REQUIRE(dk);
   c.device_key = std::move(*dk);
   const auto& paci = pki.agency("paci");
-  auto issuer = mdoc::Issuer::Create(paci.ds_key, paci.ds_cert.der());
+  auto issuer = mdoc::DocumentSigner::Create(paci.ds_key, paci.ds_cert.der());
   REQUIRE(issuer);
   auto req = CivilIdRequest(pki, *c.device_key->public_key());
   if (edit) edit(req);

@@ -34,12 +34,12 @@ struct IssuedCredential {
   std::vector<std::string> element_ids;  // what was signed, in record order
 };
 
-Result<IssuedCredential> IssueRecord(const mdoc::Catalogue& catalogue, const mdoc::Issuer& issuer,
+Result<IssuedCredential> IssueRecord(const mdoc::Catalogue& catalogue, const mdoc::DocumentSigner& issuer,
                                      const RecordRequest& request);
 
 // A batch: every record is issued or refused on its own, so one bad record never stops the others.
 // results[i] answers requests[i].
-std::vector<Result<IssuedCredential>> IssueBatch(const mdoc::Catalogue& catalogue, const mdoc::Issuer& issuer,
+std::vector<Result<IssuedCredential>> IssueBatch(const mdoc::Catalogue& catalogue, const mdoc::DocumentSigner& issuer,
                                                  const std::vector<RecordRequest>& requests);
 
 }  // namespace wathiq::issuer

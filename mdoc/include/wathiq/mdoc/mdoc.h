@@ -10,7 +10,7 @@
 //    codes of design/QR-PROFILE.md; once the issuer signature fails, nothing in the MSO is trusted and
 //    the checks that depend on it are not run.
 //  - Certificates and issuer keys come pre-parsed from keys::TrustAnchors: nothing is parsed per call.
-// Thread-safety: Issuer and the free functions are safe to call concurrently.
+// Thread-safety: DocumentSigner and the free functions are safe to call concurrently.
 #pragma once
 
 #include <cstdint>
@@ -84,18 +84,19 @@ struct IssueRequest {
   std::optional<StatusRef> status;      // Token Status List reference
 };
 
-// An issuing identity: a signer (software, keystore or HSM) and its document-signer certificate.
-class Issuer {
+// The ISO 18013-5 document signer: a signer (software, keystore or HSM) and its document-signer certificate.
+// (The agency-side lifecycle is the issuer/ component; this is only the signing identity.)
+class DocumentSigner {
  public:
-  // `signer` must outlive the Issuer. The certificate's key must be the signer's (checked).
-  static Result<Issuer> Create(const Signer& signer, Bytes certificate_der);
+  // `signer` must outlive the DocumentSigner. The certificate's key must be the signer's (checked).
+  static Result<DocumentSigner> Create(const Signer& signer, Bytes certificate_der);
   // IssuerSigned = {"nameSpaces": {ns: [+ #6.24(IssuerSignedItem)]}, "issuerAuth": COSE_Sign1}, encoded.
   Result<Bytes> Issue(const IssueRequest& request) const;
   const Bytes& kid() const { return kid_; }
   const Bytes& certificate() const { return certificate_; }
 
  private:
-  Issuer(const Signer& s, Bytes cert, Bytes kid) : signer_(&s), certificate_(std::move(cert)), kid_(std::move(kid)) {}
+  DocumentSigner(const Signer& s, Bytes cert, Bytes kid) : signer_(&s), certificate_(std::move(cert)), kid_(std::move(kid)) {}
   const Signer* signer_;
   Bytes certificate_;
   Bytes kid_;
