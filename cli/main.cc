@@ -7,7 +7,7 @@
 
 namespace wathiq::cli {
 void RegisterKeysCommands(CLI::App& app, ExitCode& exit_code);  // keys_cmd.cc
-void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code);  // mdoc_cmd.cc (mdoc, qr)
+void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code);  // mdoc_cmd.cc (issuer, wallet, verify)
 void RegisterDemoCommand(CLI::App& app, ExitCode& exit_code);  // demo_cmd.cc
 }  // namespace wathiq::cli
 
@@ -30,7 +30,7 @@ int Run(int argc, char** argv) {
   wathiq::cli::ExitCode exit_code;
   // Component registrations go here, in layer order.
   wathiq::cli::RegisterKeysCommands(app, exit_code);
-  wathiq::cli::RegisterMdocCommands(app, exit_code);
+  wathiq::cli::RegisterCredentialCommands(app, exit_code);
   wathiq::cli::RegisterDemoCommand(app, exit_code);
   // CLI11 reports usage errors by exception with its own exit codes (106, 109 ...); map them to ours.
   try {

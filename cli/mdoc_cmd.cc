@@ -1,5 +1,7 @@
-// `wathiq mdoc …` and `wathiq qr …`: issue a credential from an agency record, show any mdoc (bilingual,
-// --json), make a WQ1 QR from a credential, verify a QR from an image or text, make a WQC challenge.
+// `wathiq issuer issue` (agencies), `wathiq wallet show|present` (citizens), `wathiq verify [challenge]`
+// (officers): issue a credential from an agency record, show any mdoc (bilingual, --json), make a WQ1 QR
+// from a credential, verify a QR from an image or text, make a WQC challenge. The work is the libraries';
+// this file parses arguments and prints.
 // Exit codes (commands.h): 0 ok / valid, 1 a check failed (invalid, cannot_confirm_status), 2 usage,
 // 3 input unreadable, 4 internal.
 #include <algorithm>
@@ -386,7 +388,6 @@ CLI::App* AddGroup(CLI::App& app, const char* name, const char* help, Ctx& ctx, 
   ctx.exit = &exit_code;
   ctx.component = name;
   CLI::App* group = app.add_subcommand(name, help);
-  group->require_subcommand(1);
   // --json and --now may also follow the subcommand (`wathiq qr verify ... --json`): FinishGroup.
   group->fallthrough();
   group->add_flag("--json", ctx.json_out, "one JSON object on stdout");
@@ -401,12 +402,14 @@ void FinishGroup(CLI::App* group) {
 
 }  // namespace
 
-void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
-  auto mctx = std::make_shared<Ctx>();
-  CLI::App* mdoc_cmd = AddGroup(app, "mdoc", "ISO 18013-5 credentials: issue from a record, show any mdoc", *mctx, exit_code);
+// The command groups by who uses them: `issuer` (agencies), `wallet` (citizens), `verify` (officers).
+void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
+  auto ictx = std::make_shared<Ctx>();
+  CLI::App* issuer_cmd = AddGroup(app, "issuer", "agencies: issue credentials from their records", *ictx, exit_code);
+  issuer_cmd->require_subcommand(1);
 
   auto io = std::make_shared<IssueOpts>();
-  CLI::App* issue = mdoc_cmd->add_subcommand("issue", "record JSON + device key + signer -> credential file");
+  CLI::App* issue = issuer_cmd->add_subcommand("issue", "record JSON + device key + signer -> credential file");
   issue->add_option("--record", io->record, "the agency record: a JSON object of claims")->required();
   issue->add_option("--doctype", io->doc_type, "document type, e.g. kw.gov.paci.civil_id.1")->required();
   issue->add_option("--device-key", io->device_key, "the holder's device public key (PEM, certificate or sealed key)")->required();
@@ -420,20 +423,21 @@ void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
                     "sign only this disclosure profile's elements (a smaller credential for QR use; with "
                     "--valid-days 3 and no --status-uri, the smallest QR)");
   issue->add_option("--out", io->out, "credential file to write (not overwritten)")->required();
-  issue->callback(Action(mctx, "issue", [mctx, io] { return RunIssue(*mctx, *io); }));
+  issue->callback(Action(ictx, "issue", [ictx, io] { return RunIssue(*ictx, *io); }));
+
+  auto wctx = std::make_shared<Ctx>();
+  CLI::App* wallet_cmd = AddGroup(app, "wallet", "citizens: look at a credential, show it as a QR", *wctx, exit_code);
+  wallet_cmd->require_subcommand(1);
 
   auto so = std::make_shared<ShowOpts>();
-  CLI::App* show = mdoc_cmd->add_subcommand("show", "decode and display an mdoc (IssuerSigned or DeviceResponse)");
+  CLI::App* show = wallet_cmd->add_subcommand("show", "decode and display an mdoc (IssuerSigned or DeviceResponse)");
   show->add_option("file", so->file, "the credential file")->required();
   AddTrustOptions(show, so->trust);
   show->add_option("--catalogue", so->catalogue.dir, "labels from this catalogue directory instead of the default");
-  show->callback(Action(mctx, "show", [mctx, so] { return RunShow(*mctx, *so); }));
-
-  auto qctx = std::make_shared<Ctx>();
-  CLI::App* qr_cmd = AddGroup(app, "qr", "WQ1 presentations and WQC challenges", *qctx, exit_code);
+  show->callback(Action(wctx, "show", [wctx, so] { return RunShow(*wctx, *so); }));
 
   auto po = std::make_shared<PresentOpts>();
-  CLI::App* present = qr_cmd->add_subcommand("present", "credential + device key -> WQ1 QR (PNG, text, terminal)");
+  CLI::App* present = wallet_cmd->add_subcommand("present", "credential + device key -> WQ1 QR (PNG, text, terminal)");
   present->add_option("--credential", po->credential, "the credential file")->required();
   AddKeyOptions(present, po->device, "--device-key", "the device key bound in the credential");
   present->add_option("--disclose", po->disclose, "element ids, comma separated");
@@ -443,10 +447,14 @@ void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
   present->add_option("--text-out", po->text_out, "write the WQ1 text");
   present->add_flag("--terminal", po->terminal, "draw the QR in the terminal");
   present->add_option("--catalogue", po->catalogue.dir, "profiles from this catalogue directory instead of the default");
-  present->callback(Action(qctx, "present", [qctx, po] { return RunPresent(*qctx, *po); }));
+  present->callback(Action(wctx, "present", [wctx, po] { return RunPresent(*wctx, *po); }));
 
+  // `wathiq verify --image qr.png ...` verifies; `wathiq verify challenge ...` shows a challenge first.
+  auto vctx = std::make_shared<Ctx>();
   auto vo = std::make_shared<VerifyOpts>();
-  CLI::App* verify = qr_cmd->add_subcommand("verify", "decode a QR (PNG/JPEG or text) and verify it offline");
+  CLI::App* verify = AddGroup(app, "verify", "officers: verify a QR offline (PNG/JPEG or text), show a challenge",
+                              *vctx, exit_code);
+  verify->require_subcommand(0, 1);
   verify->add_option("--image", vo->image, "a photo or screenshot of the QR (PNG or JPEG)");
   verify->add_option("--text", vo->text_file, "a file with the WQ1 text");
   AddTrustOptions(verify, vo->trust);
@@ -456,17 +464,22 @@ void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
       ->check(CLI::Range(int64_t{0}, int64_t{366} * kDay))
       ->capture_default_str();
   verify->add_option("--catalogue", vo->catalogue.dir, "labels from this catalogue directory instead of the default");
-  verify->callback(Action(qctx, "verify", [qctx, vo] { return RunVerify(*qctx, *vo); }));
 
   auto co = std::make_shared<ChallengeOpts>();
-  CLI::App* challenge = qr_cmd->add_subcommand("challenge", "make a WQC challenge for the wallet to answer");
+  CLI::App* challenge = verify->add_subcommand("challenge", "make a WQC challenge for the wallet to answer");
   challenge->add_option("--name", co->name, "the verifier's name, shown to the citizen as a claim")->required();
   challenge->add_option("--out", co->out, "write the WQC text here");
   challenge->add_option("--png", co->png, "write the WQC as a QR PNG");
-  challenge->add_option("--state", co->state_dir, "the verifier's state folder (see qr verify --state)");
-  challenge->callback(Action(qctx, "challenge", [qctx, co] { return RunChallenge(*qctx, *co); }));
-  FinishGroup(mdoc_cmd);
-  FinishGroup(qr_cmd);
+  challenge->add_option("--state", co->state_dir, "the verifier's state folder (see verify --state)");
+  challenge->callback(Action(vctx, "challenge", [vctx, co] { return RunChallenge(*vctx, *co); }));
+  verify->callback([vctx, vo, verify] {
+    if (!verify->get_subcommands().empty()) return;  // `verify challenge` ran instead
+    Status s = RunVerify(*vctx, *vo);
+    if (!s) vctx->Fail("verify", s.error());
+  });
+  FinishGroup(issuer_cmd);
+  FinishGroup(wallet_cmd);
+  FinishGroup(verify);
 }
 
 }  // namespace wathiq::cli
