@@ -254,6 +254,42 @@ Status RunCreateKey(const Ctx& ctx, const CreateKeyOpts& o) {
   return Ok();
 }
 
+struct CreateLogKeyOpts {
+  KeyOpts key;
+  std::string name;
+  std::string kdf = "moderate";
+};
+
+// The audit log's Ed25519 signing key (sealed or in a token) and the C2SP verifier key a trust-list
+// description names as log.verifier_key.
+Status RunCreateLogKey(const Ctx& ctx, const CreateLogKeyOpts& o) {
+  if (o.name.empty() || o.name.size() > 256 || o.name.find_first_of(" +\n") != std::string::npos) {
+    return Fail(Errc::kInvalidArgument, "--name is the log's note name: 1 to 256 bytes, no spaces, '+' or newlines");
+  }
+  WQ_ASSIGN(KdfParams kdf, KdfParams::FromName(o.kdf));
+  SecretText pass;
+  if (!o.key.pkcs11()) {
+    WQ_ASSIGN(pass, ReadSecret(o.key.pass, "WATHIQ_PASSPHRASE", "passphrase"));
+    WQ_TRY(CheckNewOutput(o.key.file, "key"));
+  } else if (o.key.key_label.empty()) {
+    return Fail(Errc::kInvalidArgument, "a token key needs --key-label");
+  }
+  WQ_ASSIGN(KeyHandle key, CreateKey(o.key, Alg::kEdDSA, "log " + o.name));
+  if (!o.key.pkcs11()) {
+    SealOptions so;
+    so.kdf = kdf;
+    so.label = "log " + o.name;
+    WQ_TRY(WriteSealedKeyFile(o.key.file, key, pass, so));
+  }
+  WQ_ASSIGN(std::string vkey, NoteVerifierKey(o.name, key.cached_public_key()));
+  json j = {{"key_id", key.key_id()}, {"key_source", std::string(KeySourceName(key.source()))}, {"name", o.name},
+            {"verifier_key", vkey}};
+  if (!o.key.pkcs11()) j["key_file"] = o.key.file;
+  ctx.Success(j, "log key created (" + std::string(KeySourceName(key.source())) + "); its verifier key, for the "
+                 "trust-list description's log.verifier_key:\n" + vkey + "\n");
+  return Ok();
+}
+
 struct IssueOpts {
   KeyOpts issuer;
   std::string issuer_cert;
@@ -648,6 +684,7 @@ struct KeysCli {
   Ctx ctx;
   CreateRootOpts create_root;
   CreateKeyOpts create_key;
+  CreateLogKeyOpts create_log_key;
   IssueOpts issue;
   SignTlOpts sign_tl;
   VerifyTlOpts verify_tl;
@@ -704,6 +741,14 @@ void RegisterKeysCommands(CLI::App& app, ExitCode& exit_code) {
     c->add_option("--label", o.label, "a label recorded with the key");
     c->add_option("--public-out", o.public_out, "also write the public key (SubjectPublicKeyInfo DER)");
     c->callback(Action(s, "create-key", [s](const Ctx& ctx) { return RunCreateKey(ctx, s->create_key); }));
+  }
+  {
+    auto* c = Sub(keys, "create-log-key", "create the audit log's Ed25519 signing key and print its verifier key");
+    auto& o = s->create_log_key;
+    AddKeyOptions(c, o.key, "--key-out", "where to write the log key");
+    c->add_option("--name", o.name, "the log's note name, e.g. log.paci.gov.kw")->required();
+    c->add_option("--kdf", o.kdf, "Argon2id cost: min, interactive, moderate, sensitive")->capture_default_str();
+    c->callback(Action(s, "create-log-key", [s](const Ctx& ctx) { return RunCreateLogKey(ctx, s->create_log_key); }));
   }
   {
     auto* c = Sub(keys, "issue-cert", "issue a trust-list, document-signer or status-list certificate");

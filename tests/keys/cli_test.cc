@@ -363,3 +363,25 @@ TEST_CASE("CLI: a hostile 2 MB trust list under an address-space limit exits cle
   CHECK_THAT(oom.err, Catch::Contains("out of memory"));
 #endif
 }
+
+TEST_CASE("CLI: create-log-key seals the log key and prints the verifier key a trust list names", "[keys][cli]") {
+  Cli cli;
+  Run r = cli("create-log-key --key-out log.wqkey --name log.paci.gov.kw --kdf min --passphrase-file root.pass --json");
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  auto j = r.Json();
+  std::string vkey = j["verifier_key"];
+  CHECK(vkey.rfind("log.paci.gov.kw+", 0) == 0);
+  CHECK(CheckNoteVerifierKey(vkey));
+  // The verifier key is the sealed key's: open it and derive it again.
+  auto pass = SecretText::FromString("root passphrase");
+  auto key = OpenSealedKeyFile(cli / "log.wqkey", pass);
+  REQUIRE(key);
+  CHECK(key->alg() == Alg::kEdDSA);
+  auto again = test::NoteVerifierKey("log.paci.gov.kw", key->cached_public_key());
+  REQUIRE(again);
+  CHECK(*again == vkey);
+  // Never over an existing file; a name that would break the note format is refused.
+  CHECK(cli("create-log-key --key-out log.wqkey --name log.paci.gov.kw --kdf min --passphrase-file root.pass").code != 0);
+  CHECK(cli("create-log-key --key-out log2.wqkey --name 'two words' --kdf min --passphrase-file root.pass").code == 2);
+}

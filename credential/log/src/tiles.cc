@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "wathiq/core/crypto.h"
+#include "wathiq/core/file.h"
 
 namespace wathiq::log {
 namespace {
@@ -33,10 +34,6 @@ Result<uint64_t> ParseDecimal(std::string_view s, uint64_t max, const char* what
   }
   if (v > max) return Fail(Errc::kMalformed, std::string("tile path: ") + what + " out of range");
   return v;
-}
-
-std::string ErrnoText(const char* what, const std::filesystem::path& p) {
-  return std::string(what) + " " + p.string() + ": " + std::strerror(errno);
 }
 
 }  // namespace
@@ -194,65 +191,12 @@ Status WriteFileAtomic(const std::filesystem::path& path, ByteView data) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) return Fail(Errc::kIo, "cannot create " + path.parent_path().string() + ": " + ec.message());
-  std::filesystem::path tmp = path;
-  tmp += ".tmp-" + ToHex(RandomBytes(8));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Fail(Errc::kIo, ErrnoText("cannot create", tmp));
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      std::string msg = ErrnoText("cannot write", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Fail(Errc::kIo, msg);
-    }
-    done += static_cast<size_t>(w);
-  }
-  // The data must be on disk before the name points at it, or a crash could publish an empty tile.
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    std::string msg = ErrnoText("cannot flush", tmp);
-    ::unlink(tmp.c_str());
-    return Fail(Errc::kIo, msg);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string msg = ErrnoText("cannot rename onto", path);
-    ::unlink(tmp.c_str());
-    return Fail(Errc::kIo, msg);
-  }
-  int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Ok();
+  // Public tiles are world-readable; the data is on disk before the name points at it (core/file.h).
+  return WriteFileAtomically(path.string(), data, WriteMode::kReplace, 0644);
 }
 
 Result<Bytes> ReadFileBounded(const std::filesystem::path& path, size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Fail(errno == ENOENT ? Errc::kNotFound : Errc::kIo, ErrnoText("cannot open", path));
-  }
-  Bytes out;
-  uint8_t buf[16384];
-  while (true) {
-    ssize_t r = ::read(fd, buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      std::string msg = ErrnoText("cannot read", path);
-      ::close(fd);
-      return Fail(Errc::kIo, msg);
-    }
-    if (r == 0) break;
-    if (out.size() + static_cast<size_t>(r) > max_bytes) {
-      ::close(fd);
-      return Fail(Errc::kLimit, path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
-    }
-    out.insert(out.end(), buf, buf + r);
-  }
-  ::close(fd);
-  return out;
+  return ReadFileBytes(path.string(), max_bytes);
 }
 
 Status WriteHashTiles(const std::filesystem::path& dir, const NodeSource& source, uint64_t old_size, uint64_t new_size) {

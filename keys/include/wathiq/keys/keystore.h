@@ -28,6 +28,7 @@
 #include <string>
 
 #include "wathiq/core/crypto.h"
+#include "wathiq/core/file.h"
 #include "wathiq/core/result.h"
 #include "wathiq/keys/key_handle.h"
 #include "wathiq/keys/secret_text.h"
@@ -86,7 +87,7 @@ Result<KeyHandle> UnsealKey(ByteView file, const SecretText& passphrase, const O
 Result<SealedKeyInfo> InspectSealedKey(ByteView file);
 bool LooksLikeSealedKey(ByteView file);
 
-enum class WriteMode { kCreateNew, kReplace };
+using ::wathiq::WriteMode;  // wathiq/core/file.h
 
 Status WriteSealedKeyFile(const std::string& path, const Signer& key, const SecretText& passphrase,
                           const SealOptions& options = {}, WriteMode mode = WriteMode::kCreateNew);
@@ -98,10 +99,8 @@ Status ChangeSealedKeyPassphrase(const std::string& path, const SecretText& old_
                                  const SecretText& new_passphrase, const KdfParams& kdf,
                                  const OpenLimits& limits = {});
 
-// File helpers used by the keystore and the CLI.
-// Writes `data` to `path` atomically: temp file in the same directory, fchmod(mode), write, fsync,
-// rename (or link for kCreateNew, which fails with kState if `path` exists), fsync of the directory.
-Status WriteFileAtomically(const std::string& path, ByteView data, WriteMode mode, unsigned mode_bits = 0600);
-Result<Bytes> ReadFileBytes(const std::string& path, size_t max_size = 64u << 20);
+// The file helpers live in core (wathiq/core/file.h); these names keep the keys:: spelling working.
+using ::wathiq::ReadFileBytes;
+using ::wathiq::WriteFileAtomically;
 
 }  // namespace wathiq::keys
