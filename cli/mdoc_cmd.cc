@@ -19,6 +19,7 @@
 #include "wathiq/mdoc/qr.h"
 #include "wathiq/verifier/qr_decode.h"
 #include "wathiq/verifier/report.h"
+#include "wathiq/verifier/status_store.h"
 #include "wathiq/verifier/verifier.h"
 #include "wathiq/wallet/qr_render.h"
 
@@ -322,6 +323,7 @@ struct VerifyOpts {
   CatalogueOpt catalogue;
   std::string challenge;
   int64_t max_age = qr::kDefaultMaxAge;
+  std::vector<std::string> status_paths;  // token files or folders of *.cwt
 };
 
 Status RunVerify(const Ctx& ctx, VerifyOpts& o) {
@@ -329,6 +331,20 @@ Status RunVerify(const Ctx& ctx, VerifyOpts& o) {
   WQ_ASSIGN(const mdoc::Catalogue* catalogue, o.catalogue.Get());
   int64_t now = ctx.Now();
   WQ_ASSIGN(verifier::Verifier v, OpenVerifier(o.trust, now));
+  // Status-list tokens synced while online: each verified against the trust list; a refused one is named
+  // (its lists then answer status_unknown), never dropped silently.
+  std::optional<verifier::StatusLoadReport> loaded;
+  if (!o.status_paths.empty()) {
+    auto store = std::make_shared<verifier::StatusStore>(v.shared_trust_list());
+    loaded = store->Load(o.status_paths, now);
+    v.set_status(store);
+    if (!ctx.json_out) {
+      std::cerr << "status tokens: " << loaded->accepted.size() << " used, " << loaded->refused.size() << " refused\n";
+      for (const auto& f : loaded->refused) {
+        std::cerr << "  refused " << f.source << ": " << f.reason << ": " << f.detail << "\n";
+      }
+    }
+  }
   verifier::Policy p;
   p.now = now;
   p.max_age = o.max_age;
@@ -349,6 +365,7 @@ Status RunVerify(const Ctx& ctx, VerifyOpts& o) {
   if (!r) return Fail(r.error());
   json j = verifier::ReportJson(*r);
   j["command"] = "verify";
+  if (loaded) j["statusTokens"] = verifier::StatusLoadReportJson(*loaded);
   std::string out = verifier::ReportText(*r, *catalogue);
   if (r->verdict == verifier::Verdict::kValid) {
     ctx.Success(j, out);
@@ -461,6 +478,9 @@ void RegisterMdocCommands(CLI::App& app, ExitCode& exit_code) {
   verify->add_option("--max-age", vo->max_age, "seconds a time-mode QR stays fresh")
       ->check(CLI::Range(int64_t{0}, int64_t{366} * kDay))
       ->capture_default_str();
+  verify->add_option("--status", vo->status_paths,
+                     "a status-list token file, or a folder of *.cwt tokens (repeatable); without it every "
+                     "status is unknown");
   verify->add_option("--catalogue", vo->catalogue.dir, "labels from this catalogue directory instead of the default");
   verify->callback(Action(qctx, "verify", [qctx, vo] { return RunVerify(*qctx, *vo); }));
 

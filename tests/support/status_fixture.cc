@@ -1,5 +1,6 @@
 #include "support/status_fixture.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -19,8 +20,8 @@ Bytes MustSignStatusToken(const TestAgency& signer, const status::StatusList& li
   status::StatusListClaims c;
   c.sub = uri;
   c.iat = static_cast<uint64_t>(iat);
-  c.ttl = 3600;
   c.exp = static_cast<uint64_t>(exp ? exp : iat + kDay);
+  c.ttl = std::min<uint64_t>(3600, c.exp > c.iat ? c.exp - c.iat : 0);  // exp >= iat + ttl, as the draft asks
   Bytes empty_root = Sha256(Bytes{});
   status::LogCheckpointRef cp{"wathiq.example/log", 0, {}};
   std::copy(empty_root.begin(), empty_root.end(), cp.root.begin());

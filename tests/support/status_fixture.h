@@ -16,8 +16,8 @@ namespace wathiq::test {
 // 2 bits per entry, all VALID.
 status::StatusList MustStatusList(uint64_t entries = 131072);
 
-// Signed by `signer`'s status-list key (its certificate's kid), sub = `uri`, issued at `iat`, refreshed hourly,
-// expiring at `exp` (default iat + 1 day), naming an empty log checkpoint. Aborts on failure (a test bug).
+// Signed by `signer`'s status-list key (its certificate's kid), sub = `uri`, issued at `iat`, refreshed hourly
+// (or sooner when exp comes sooner), expiring at `exp` (default iat + 1 day), naming an empty log checkpoint. Aborts on failure (a test bug).
 Bytes MustSignStatusToken(const TestAgency& signer, const status::StatusList& list, const std::string& uri, int64_t iat,
                           int64_t exp = 0);
 
