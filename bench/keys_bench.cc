@@ -144,7 +144,7 @@ void TrustListFigures(int agencies, int ds_per_agency) {
     }
     KeyHandle sk = Must(KeyHandle::GenerateSoftware(Alg::kES256), "status key");
     e.status_list_signer_certs.push_back(issue(CertRole::kStatusListSigner, sk, e.name_en + " status").der());
-    e.status_list_uris = {"https://status.agency" + std::to_string(a) + ".example/1"};
+    e.status_prefixes = {"https://status.agency" + std::to_string(a) + ".example/lists"};
     e.aggregation_uri = "https://status.agency" + std::to_string(a) + ".example/";
     c.agencies.push_back(std::move(e));
   }

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <map>
+#include <set>
 
 #include "commands.h"
 #include "wathiq/core/base45.h"
@@ -21,8 +21,10 @@
 #include "wathiq/mdoc/catalogue.h"
 #include "wathiq/mdoc/mdoc.h"
 #include "wathiq/mdoc/qr.h"
+#include "wathiq/status/token.h"
 #include "wathiq/verifier/qr_decode.h"
 #include "wathiq/verifier/report.h"
+#include "wathiq/verifier/status_store.h"
 #include "wathiq/verifier/verifier.h"
 #include "wathiq/wallet/qr_render.h"
 
@@ -48,37 +50,34 @@ constexpr const char* kRecord = R"({
   "expiry_date": "2030-05-31"
 })";
 
-// Status list entries kept by this demo issuer: two bits per credential as the Token Status List draft
-// lays them out (0 valid, 1 revoked, 2 suspended). Signed status-list tokens arrive with the status work.
-class DemoStatusList : public verifier::StatusLookup {
- public:
-  explicit DemoStatusList(std::string uri) : uri_(std::move(uri)), bits_(131072 / 4, 0) {}
+// The demo issuer's status list: two bits per credential (0 valid, 1 revoked, 2 suspended) in a list of
+// 131,072 entries, indices drawn at random without reuse, published as a token signed by PACI's status-list
+// signer. The verifier learns about a revocation only from a newer signed token.
+struct DemoStatusList {
+  std::string uri;
+  status::StatusList list;
+  std::set<uint64_t> used;
   uint64_t Allocate() {
     uint64_t idx;
     do {
       RandomBytes(reinterpret_cast<uint8_t*>(&idx), sizeof idx);
-      idx %= 131072;
-    } while (used_.count(idx));
-    used_[idx] = true;
+      idx %= list.size();
+    } while (!used.insert(idx).second);
     return idx;
   }
-  void Set(uint64_t idx, uint8_t v) {
-    bits_[idx / 4] = static_cast<uint8_t>((bits_[idx / 4] & ~(3 << (idx % 4 * 2))) | (v << (idx % 4 * 2)));
+  // A token issued at `iat`, valid for a day, refreshed hourly; the demo's audit log is still empty.
+  Result<Bytes> Sign(const keys::KeyHandle& key, const keys::Certificate& cert, int64_t iat) const {
+    status::StatusListClaims c;
+    c.sub = uri;
+    c.iat = static_cast<uint64_t>(iat);
+    c.ttl = 3600;
+    c.exp = c.iat + kDay;
+    Bytes empty_root = Sha256(Bytes{});
+    status::LogCheckpointRef cp{"log.wathiq.example/demo", 0, {}};
+    std::copy(empty_root.begin(), empty_root.end(), cp.root.begin());
+    c.log_checkpoint = cp;
+    return status::SignStatusListToken(c, list, key, cert.kid());
   }
-  verifier::StatusAnswer Lookup(const mdoc::StatusRef& ref, int64_t) const override {
-    if (ref.uri != uri_) return {verifier::StatusValue::kUnknown, "no list " + ref.uri};
-    if (ref.idx >= bits_.size() * 4) return {verifier::StatusValue::kIndexOutOfRange, "index beyond the list"};
-    int v = (bits_[ref.idx / 4] >> (ref.idx % 4 * 2)) & 3;
-    if (v == 1) return {verifier::StatusValue::kRevoked, "revoked"};
-    if (v == 2) return {verifier::StatusValue::kSuspended, "suspended"};
-    return {verifier::StatusValue::kValid, ""};
-  }
-  const std::string& uri() const { return uri_; }
-
- private:
-  std::string uri_;
-  Bytes bits_;
-  std::map<uint64_t, bool> used_;
 };
 
 void Step(int n, const std::string& title) { std::printf("\n[%d] %s\n", n, title.c_str()); }
@@ -155,7 +154,8 @@ Status RunDemo(const std::string& out_dir) {
   Say("sealed keys:     root.wqkey, paci-ds.wqkey (passphrase in demo-passphrase.txt, 0600)");
 
   Step(2, "Trust list: PACI may issue " + std::string(kDocType) + "; signed, then loaded against the pinned root");
-  const std::string status_uri = "https://status.paci.gov.kw/lists/1";
+  const std::string status_prefix = "https://status.paci.gov.kw/lists";
+  const std::string status_uri = status_prefix + "/1";
   keys::TrustListContent content;
   content.sequence = 1;
   content.issued_at = now - 60;
@@ -164,7 +164,7 @@ Status RunDemo(const std::string& out_dir) {
   WQ_ASSIGN(std::string log_vkey, keys::NoteVerifierKey("log.wathiq.example", log_key.cached_public_key()));
   content.log = {"log.wathiq.example/demo", log_vkey};
   content.agencies.push_back({"paci", "الهيئة العامة للمعلومات المدنية", "Public Authority for Civil Information",
-                              {kDocType}, {ds_cert.der()}, {sl_cert.der()}, {status_uri},
+                              {kDocType}, {ds_cert.der()}, {sl_cert.der()}, {status_prefix},
                               "https://status.paci.gov.kw/lists"});
   WQ_ASSIGN(Bytes tl_bytes, keys::SignTrustList(content, tl_key, tl_cert));
   WQ_TRY(keys::WriteFileAtomically(out_dir + "/trust-list.cbor", tl_bytes, keys::WriteMode::kReplace, 0644));
@@ -186,22 +186,34 @@ Status RunDemo(const std::string& out_dir) {
   mdoc::Date today = mdoc::Date::FromUnix(now);
   WQ_ASSIGN(auto elements, mdoc::ValidateRecord(*spec, kRecord, today));
   WQ_ASSIGN(keys::KeyHandle device, keys::KeyHandle::GenerateSoftware(Alg::kES256, "device"));
-  auto status_list = std::make_shared<DemoStatusList>(status_uri);
-  DemoStatusList& status = *status_list;
-  checkpoint_verifier.set_status(status_list);
+  WQ_ASSIGN(status::StatusList empty_list, status::StatusList::Create(2, 131072));
+  DemoStatusList paci_status{status_uri, std::move(empty_list), {}};
   mdoc::IssueRequest req;
   req.doc_type = kDocType;
   req.name_space = kDocType;
   req.elements = elements;
   req.device_key = device.cached_public_key();
   req.validity = {now, now, now + 365 * kDay};
-  req.status = mdoc::StatusRef{status_uri, status.Allocate()};
+  req.status = mdoc::StatusRef{status_uri, paci_status.Allocate()};
   WQ_ASSIGN(mdoc::DocumentSigner paci_issuer, mdoc::DocumentSigner::Create(ds_key, ds_cert.der()));
   WQ_ASSIGN(Bytes credential, paci_issuer.Issue(req));
   WQ_TRY(keys::WriteFileAtomically(out_dir + "/civil-id.mdoc", credential, keys::WriteMode::kReplace));
   Say(std::to_string(elements.size()) + " elements signed, " + std::to_string(credential.size()) +
       " bytes -> civil-id.mdoc (status list index " + std::to_string(req.status->idx) + ")");
   for (const auto& e : elements) Say("  " + Label(*spec, e.id) + ": " + Show(e.value));
+  // PACI publishes its status list as a signed token; the checkpoint syncs the token folder while online.
+  const std::string status_dir = out_dir + "/status";
+  fs::create_directories(status_dir, ec);
+  const std::string token_path = status_dir + "/paci-lists-1.cwt";
+  WQ_ASSIGN(Bytes token, paci_status.Sign(sl_key, sl_cert, now - 60));
+  WQ_TRY(keys::WriteFileAtomically(token_path, token, keys::WriteMode::kReplace, 0644));
+  auto store = std::make_shared<verifier::StatusStore>(checkpoint_verifier.shared_trust_list());
+  verifier::StatusLoadReport loaded = store->Load({status_dir}, now);
+  if (loaded.accepted.size() != 1) return Fail(Errc::kState, "the demo's status token did not load");
+  checkpoint_verifier.set_status(store);
+  Say("status list " + status_uri + ": token of " + std::to_string(token.size()) + " bytes for " +
+      std::to_string(paci_status.list.size()) + " entries, signed by the PACI status-list signer -> status/paci-lists-1.cwt;");
+  Say("  the checkpoint verified it against the trust list (PACI owns " + status_prefix + ") and holds it");
 
   Step(4, "Wallet: the citizen discloses three elements; the phone shows a QR");
   WQ_ASSIGN(mdoc::ParsedIssuerSigned parsed, mdoc::ParseIssuerSigned(credential));
@@ -255,8 +267,14 @@ Status RunDemo(const std::string& out_dir) {
   WQ_ASSIGN(verifier::Report bad, checkpoint_verifier.Verify(tampered, vp));
   PrintReport(bad);
 
-  Step(9, "Revocation: PACI revokes the card; the verifier's synced list now says so");
-  status.Set(req.status->idx, 1);
+  Step(9, "Revocation: PACI revokes the card and signs a new token; the checkpoint syncs it");
+  WQ_TRY(paci_status.list.Set(req.status->idx, status::kStatusInvalid));
+  WQ_ASSIGN(Bytes revoked_token, paci_status.Sign(sl_key, sl_cert, now + 1));
+  WQ_TRY(keys::WriteFileAtomically(token_path, revoked_token, keys::WriteMode::kReplace, 0644));
+  verifier::StatusLoadReport resynced = store->Load({status_dir}, now + 8);
+  bool replaced = resynced.accepted.size() == 1 && resynced.accepted[0].outcome == verifier::TokenOutcome::kReplaced;
+  Say(std::string("new token (iat now+1) ") + (replaced ? "replaced the older one" : "WAS NOT TAKEN") +
+      "; entry " + std::to_string(req.status->idx) + " is now 1 (revoked)");
   pr.presented_at = now + 10;
   WQ_ASSIGN(qr::Presentation fresh, qr::BuildPresentation(pr));
   vp.now = now + 12;
@@ -290,7 +308,7 @@ Status RunDemo(const std::string& out_dir) {
 
   bool as_expected = ok.verdict == verifier::Verdict::kValid && again.Has(mdoc::Reason::kReplayed) &&
                      stale.Has(mdoc::Reason::kPresentationStale) && bad.verdict == verifier::Verdict::kInvalid &&
-                     revoked.Has(mdoc::Reason::kRevoked) && scanned == presentation.text &&
+                     revoked.Has(mdoc::Reason::kRevoked) && replaced && scanned == presentation.text &&
                      short_ok.verdict == verifier::Verdict::kValid;
   std::printf("\nDemo %s.\n", as_expected ? "complete: every step behaved as expected" : "FAILED");
   if (!as_expected) return Fail(Errc::kState, "a demo step did not give the expected verdict");

@@ -369,7 +369,12 @@ Result<TrustListContent> ReadDescription(const std::string& path, int64_t now) {
     WQ_ASSIGN(e.name_ar, str(a, "name_ar", true));
     WQ_ASSIGN(e.name_en, str(a, "name_en", true));
     WQ_ASSIGN(e.doc_types, strs(a, "doc_types"));
-    WQ_ASSIGN(e.status_list_uris, strs(a, "status_list_uris"));
+    if (a.contains("status_list_uris")) {
+      // The old per-list form: refused rather than ignored, or the agency would silently lose its lists.
+      return Fail(Errc::kMalformed, path + ": \"status_list_uris\" was replaced by \"status_prefixes\" (URI prefixes "
+                                           "under which the agency's lists lie)");
+    }
+    WQ_ASSIGN(e.status_prefixes, strs(a, "status_prefixes"));
     WQ_ASSIGN(e.aggregation_uri, str(a, "aggregation_uri", false));
     for (auto [key, out] : {std::pair{"document_signer_certs", &e.document_signer_certs},
                             std::pair{"status_list_signer_certs", &e.status_list_signer_certs}}) {
@@ -407,7 +412,7 @@ json TrustListJson(const TrustList& tl) {
                         {"name_ar", a.name_ar},
                         {"name_en", a.name_en},
                         {"doc_types", a.doc_types},
-                        {"status_list_uris", a.status_list_uris},
+                        {"status_prefixes", a.status_prefixes},
                         {"aggregation_uri", a.aggregation_uri},
                         {"signers", signers}});
   }

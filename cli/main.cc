@@ -9,6 +9,7 @@ namespace wathiq::cli {
 void RegisterKeysCommands(CLI::App& app, ExitCode& exit_code);  // keys_cmd.cc
 void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code);  // mdoc_cmd.cc (issuer, wallet, verify)
 void RegisterDemoCommand(CLI::App& app, ExitCode& exit_code);  // demo_cmd.cc
+void RegisterAuditCommands(CLI::App& app, ExitCode& exit_code);  // audit_cmd.cc
 }  // namespace wathiq::cli
 
 namespace {
@@ -32,6 +33,7 @@ int Run(int argc, char** argv) {
   wathiq::cli::RegisterKeysCommands(app, exit_code);
   wathiq::cli::RegisterCredentialCommands(app, exit_code);
   wathiq::cli::RegisterDemoCommand(app, exit_code);
+  wathiq::cli::RegisterAuditCommands(app, exit_code);
   // CLI11 reports usage errors by exception with its own exit codes (106, 109 ...); map them to ours.
   try {
     app.parse(argc, argv);

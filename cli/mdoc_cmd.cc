@@ -21,6 +21,7 @@
 #include "wathiq/mdoc/qr.h"
 #include "wathiq/verifier/qr_decode.h"
 #include "wathiq/verifier/report.h"
+#include "wathiq/verifier/status_store.h"
 #include "wathiq/verifier/verifier.h"
 #include "wathiq/wallet/presentation.h"
 #include "wathiq/wallet/qr_render.h"
@@ -317,6 +318,7 @@ struct VerifyOpts {
   CatalogueOpt catalogue;
   std::string challenge;
   int64_t max_age = qr::kDefaultMaxAge;
+  std::vector<std::string> status_paths;  // token files or folders of *.cwt
 };
 
 Status RunVerify(const Ctx& ctx, VerifyOpts& o) {
@@ -324,6 +326,20 @@ Status RunVerify(const Ctx& ctx, VerifyOpts& o) {
   WQ_ASSIGN(const mdoc::Catalogue* catalogue, o.catalogue.Get());
   int64_t now = ctx.Now();
   WQ_ASSIGN(verifier::Verifier v, OpenVerifier(o.trust, now));
+  // Status-list tokens synced while online: each verified against the trust list; a refused one is named
+  // (its lists then answer status_unknown), never dropped silently.
+  std::optional<verifier::StatusLoadReport> loaded;
+  if (!o.status_paths.empty()) {
+    auto store = std::make_shared<verifier::StatusStore>(v.shared_trust_list());
+    loaded = store->Load(o.status_paths, now);
+    v.set_status(store);
+    if (!ctx.json_out) {
+      std::cerr << "status tokens: " << loaded->accepted.size() << " used, " << loaded->refused.size() << " refused\n";
+      for (const auto& f : loaded->refused) {
+        std::cerr << "  refused " << f.source << ": " << f.reason << ": " << f.detail << "\n";
+      }
+    }
+  }
   verifier::Policy p;
   p.now = now;
   p.max_age = o.max_age;
@@ -344,6 +360,7 @@ Status RunVerify(const Ctx& ctx, VerifyOpts& o) {
   if (!r) return Fail(r.error());
   json j = verifier::ReportJson(*r);
   j["command"] = "verify";
+  if (loaded) j["statusTokens"] = verifier::StatusLoadReportJson(*loaded);
   std::string out = verifier::ReportText(*r, *catalogue);
   if (r->verdict == verifier::Verdict::kValid) {
     ctx.Success(j, out);
@@ -359,7 +376,7 @@ struct ChallengeOpts {
   std::string name, out, png, state_dir;
 };
 
-// Shows a challenge and records in the state folder when it was shown: `qr verify` takes the time from there.
+// Shows a challenge and records in the state folder when it was shown: `wathiq verify` takes the time from there.
 Status RunChallenge(const Ctx& ctx, const ChallengeOpts& o) {
   if (o.name.size() > 256) return Fail(Errc::kInvalidArgument, "--name is at most 256 bytes");
   WQ_ASSIGN(verifier::FileState state, verifier::FileState::Open(StateDir(o.state_dir)));
@@ -388,7 +405,7 @@ CLI::App* AddGroup(CLI::App& app, const char* name, const char* help, Ctx& ctx, 
   ctx.exit = &exit_code;
   ctx.component = name;
   CLI::App* group = app.add_subcommand(name, help);
-  // --json and --now may also follow the subcommand (`wathiq qr verify ... --json`): FinishGroup.
+  // --json and --now may also follow the subcommand (`wathiq verify ... --json`): FinishGroup.
   group->fallthrough();
   group->add_flag("--json", ctx.json_out, "one JSON object on stdout");
   group->add_option("--now", ctx.now, "the clock, seconds since the epoch (default: system clock)")
@@ -463,6 +480,9 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   verify->add_option("--max-age", vo->max_age, "seconds a time-mode QR stays fresh")
       ->check(CLI::Range(int64_t{0}, int64_t{366} * kDay))
       ->capture_default_str();
+  verify->add_option("--status", vo->status_paths,
+                     "a status-list token file, or a folder of *.cwt tokens (repeatable); without it every "
+                     "status is unknown");
   verify->add_option("--catalogue", vo->catalogue.dir, "labels from this catalogue directory instead of the default");
 
   auto co = std::make_shared<ChallengeOpts>();

@@ -26,7 +26,7 @@ struct World {
                   {"birth_date", cbor::Value::Tag(cbor::kTagFullDate, cbor::Value::Text("1990-01-01"))}};
     r.device_key = *device->public_key();
     r.validity = {pki.now - 60, pki.now - 60, pki.now + 86400 * 365};
-    r.status = mdoc::StatusRef{"https://status.paci.example/1", 5};
+    r.status = mdoc::StatusRef{"https://status.paci.example/lists/1", 5};
     auto c = issuer->Issue(r);
     if (!c) std::abort();
     credential = std::move(*c);

@@ -7,6 +7,8 @@
 
 #include "wathiq/core/cbor.h"
 #include "wathiq/core/cose.h"
+#include "wathiq/core/text.h"
+#include "wathiq/keys/status_uri.h"
 
 namespace wathiq::keys {
 namespace {
@@ -98,6 +100,10 @@ Status CheckContent(const TrustListContent& c) {
   WQ_TRY(CheckNoteVerifierKey(c.log.verifier_key));
   std::set<std::string> ids;
   std::set<Bytes> certs;
+  // Status prefixes: each well formed, and none under another (in any agency). Keyed with a "/" appended,
+  // "lies under" becomes "is a string prefix of", and the strings sharing a prefix sort contiguously right
+  // after it: checking each key against its sorted neighbour finds every overlap in n log n.
+  std::map<std::string, std::string> prefix_owner;  // prefix + "/" -> agency id
   // One public key, one certificate, across the whole list: kid and x5chain are unprotected headers of
   // the credentials, so with two certificates for one key the holder of a signature could pick which
   // certificate (agency, role, doc types, validity) applies to it.
@@ -111,6 +117,18 @@ Status CheckContent(const TrustListContent& c) {
     std::set<std::string> dts(a.doc_types.begin(), a.doc_types.end());
     if (dts.size() != a.doc_types.size() || dts.count("")) {
       return Fail(Errc::kMalformed, "trust list: agency '" + a.id + "' has empty or repeated doc types");
+    }
+    if (a.status_prefixes.size() > kMaxStatusPrefixes) {
+      return Fail(Errc::kMalformed, "trust list: agency '" + a.id + "' has more than " +
+                                        std::to_string(kMaxStatusPrefixes) + " status prefixes");
+    }
+    for (const auto& p : a.status_prefixes) {
+      if (auto st = CheckStatusUri(p); !st) {
+        return Fail(Errc::kMalformed, "trust list: agency '" + a.id + "' status prefix " + Quoted(p) + ": " + st.error().message);
+      }
+      if (!prefix_owner.emplace(p + "/", a.id).second) {
+        return Fail(Errc::kMalformed, "trust list: status prefix " + Quoted(p) + " appears twice");
+      }
     }
     for (const auto* list : {&a.document_signer_certs, &a.status_list_signer_certs}) {
       for (const auto& d : *list) {
@@ -128,6 +146,15 @@ Status CheckContent(const TrustListContent& c) {
                                         ToHex(ByteView(cert->sha256().data(), 8)) + "); one key, one certificate");
         }
       }
+    }
+  }
+  for (auto it = prefix_owner.begin(); it != prefix_owner.end(); ++it) {
+    auto next = std::next(it);
+    if (next != prefix_owner.end() && next->first.starts_with(it->first)) {
+      std::string outer = it->first.substr(0, it->first.size() - 1), inner = next->first.substr(0, next->first.size() - 1);
+      return Fail(Errc::kMalformed, "trust list: status prefix " + Quoted(inner) + " (agency '" + next->second +
+                                        "') lies under " + Quoted(outer) + " (agency '" + it->second +
+                                        "'); each status URI must belong to one agency");
     }
   }
   return Ok();
@@ -224,7 +251,7 @@ Result<Bytes> EncodeTrustListPayload(const TrustListContent& c) {
     e.Set("doc_types", TextArray(a.doc_types));
     e.Set("document_signers", BytesArray(a.document_signer_certs));
     e.Set("status_list_signers", BytesArray(a.status_list_signer_certs));
-    e.Set("status_lists", TextArray(a.status_list_uris));
+    e.Set("status_prefixes", TextArray(a.status_prefixes));
     e.Set("aggregation_uri", Value::Text(a.aggregation_uri));
     agencies.push_back(std::move(e));
   }
@@ -270,7 +297,7 @@ Result<TrustListContent> DecodeTrustListPayload(ByteView payload) {
     WQ_ASSIGN(a.doc_types, ar.Texts("doc_types"));
     WQ_ASSIGN(a.document_signer_certs, ar.ByteStrings("document_signers"));
     WQ_ASSIGN(a.status_list_signer_certs, ar.ByteStrings("status_list_signers"));
-    WQ_ASSIGN(a.status_list_uris, ar.Texts("status_lists"));
+    WQ_ASSIGN(a.status_prefixes, ar.Texts("status_prefixes"));
     WQ_ASSIGN(a.aggregation_uri, ar.Text("aggregation_uri"));
     WQ_TRY(ar.Done());
     c.agencies.push_back(std::move(a));
@@ -384,7 +411,7 @@ TrustListResult<std::shared_ptr<const TrustList>> TrustList::Load(ByteView bytes
     ag.name_ar = a.name_ar;
     ag.name_en = a.name_en;
     ag.doc_types = a.doc_types;
-    ag.status_list_uris = a.status_list_uris;
+    ag.status_prefixes = a.status_prefixes;
     ag.aggregation_uri = a.aggregation_uri;
     for (auto [list, role] : {std::pair{&a.document_signer_certs, CertRole::kDocumentSigner},
                               std::pair{&a.status_list_signer_certs, CertRole::kStatusListSigner}}) {
@@ -412,7 +439,7 @@ TrustListResult<std::shared_ptr<const TrustList>> TrustList::Load(ByteView bytes
         s.not_before = c->not_before();
         s.not_after = c->not_after();
         s.doc_types = a.doc_types;
-        s.status_list_uris = a.status_list_uris;
+        s.status_prefixes = a.status_prefixes;
         ag.signer_indexes.push_back(tl->signers_.size());
         tl->by_kid_.emplace(KidKey(s.kid), tl->signers_.size());
         tl->signers_.push_back(std::move(s));
@@ -428,6 +455,25 @@ const Agency* TrustList::FindAgency(std::string_view id) const {
     if (a.id == id) return &a;
   }
   return nullptr;
+}
+
+const Agency* TrustList::AgencyForStatusUri(std::string_view uri) const {
+  if (!CheckStatusUri(uri)) return nullptr;
+  for (const auto& a : agencies_) {
+    for (const auto& p : a.status_prefixes) {
+      // Both are in the grammar (prefixes were checked at load): plain comparison at a "/" boundary.
+      if (uri.starts_with(p) && (uri.size() == p.size() || uri[p.size()] == '/')) return &a;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<const TrustedSigner*> TrustList::StatusListSigners(const Agency& agency) const {
+  std::vector<const TrustedSigner*> out;
+  for (size_t i : agency.signer_indexes) {
+    if (signers_[i].role == SignerRole::kStatusListSigner) out.push_back(&signers_[i]);
+  }
+  return out;
 }
 
 std::vector<const TrustedSigner*> TrustList::FindByKid(ByteView kid, SignerRole role) const {

@@ -207,6 +207,15 @@ DocumentReport DocumentVerifier::CheckIssuer(const ParsedIssuerSigned& is, const
   if (!signer->MayIssue(mso->doc_type)) {
     fail(Reason::kSignerNotAuthorized, "agency " + Quoted(signer->agency_id) + " may not issue " + Quoted(mso->doc_type));
   }
+  // The status reference is part of what the agency signed: it may point only into the agency's own status
+  // lists (a URI under one of its trust-list prefixes), or another agency's status signer would answer for
+  // this credential. A wrong URI is the signer acting outside its authority, like a doc type it may not
+  // issue: signer_not_authorized (verdict invalid), not status_unknown, because no status list synced later
+  // could make it right.
+  if (mso->status && !signer->MayReferenceStatus(mso->status->uri)) {
+    fail(Reason::kSignerNotAuthorized, "status list " + Quoted(mso->status->uri) + " does not lie under a status prefix of agency " +
+                                           Quoted(signer->agency_id));
+  }
   if (!signer->ValidAt(mso->validity.signed_at)) {
     fail(Reason::kCertificateInvalid, "document-signer certificate was not valid when the MSO was signed (" +
                                           FormatTdate(mso->validity.signed_at) + ")");

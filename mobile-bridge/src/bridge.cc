@@ -12,6 +12,7 @@
 #include "wathiq/core/text.h"
 #include "wathiq/keys/x509.h"
 #include "wathiq/verifier/report.h"
+#include "wathiq/verifier/status_store.h"
 #include "wathiq/verifier/verifier.h"
 #include "wathiq/wathiq.h"
 
@@ -29,6 +30,9 @@ constexpr size_t kMaxQrText = 8192;  // well above a version-40 QR's 4,296 alpha
 struct wathiq_verifier {
   uint64_t magic = kVerifierMagic;
   std::unique_ptr<wathiq::verifier::Verifier> verifier;
+  // Set once at open (before the handle is shared) and given to the verifier; it locks internally, so
+  // tokens may be added while other threads verify.
+  std::shared_ptr<wathiq::verifier::StatusStore> status;
 };
 
 namespace {
@@ -115,6 +119,8 @@ int wathiq_verifier_open(const uint8_t* trust_list, size_t trust_list_len, const
     if (!v) return FromError(error_json, v.error());
     auto handle = std::make_unique<wathiq_verifier>();
     handle->verifier = std::make_unique<wathiq::verifier::Verifier>(std::move(*v));
+    handle->status = std::make_shared<wathiq::verifier::StatusStore>(handle->verifier->shared_trust_list());
+    handle->verifier->set_status(handle->status);
     *out = handle.release();
     return WATHIQ_OK;
   });
@@ -176,6 +182,21 @@ int wathiq_verifier_challenge(wathiq_verifier* verifier, const char* verifier_na
     std::string text = wathiq::mdoc::qr::EncodeChallenge(*c);
     *wqc_text = CopyOut(text.data(), text.size());
     if (!*wqc_text) return Error(error_json, WATHIQ_ERR_NO_MEMORY, "out_of_memory", "out of memory");
+    return WATHIQ_OK;
+  });
+}
+
+int wathiq_verifier_add_status_token(wathiq_verifier* verifier, const uint8_t* token, size_t len, int64_t now,
+                                     char** error_json) {
+  ClearOut(error_json);
+  if (!Live(verifier) || !verifier->status) {
+    return Error(error_json, WATHIQ_ERR_BAD_HANDLE, "bad_handle", "not a live verifier handle");
+  }
+  if (!token || len == 0) return Error(error_json, WATHIQ_ERR_INVALID_ARGUMENT, "invalid_argument", "token is empty");
+  return Guard(error_json, [&]() -> int {
+    if (auto fresh = verifier->verifier->CheckFresh(now); !fresh) return FromError(error_json, fresh.error());
+    auto added = verifier->status->AddToken(wathiq::ByteView(token, len), now);
+    if (!added) return Error(error_json, WATHIQ_ERR_REJECTED, added.error().reason_code(), added.error().message);
     return WATHIQ_OK;
   });
 }

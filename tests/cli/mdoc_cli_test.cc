@@ -24,7 +24,7 @@ test::ShellRun Run(const std::string& args) {
 
 }  // namespace
 
-TEST_CASE("CLI: mdoc issue, mdoc show, qr present, qr verify from the PNG", "[cli]") {
+TEST_CASE("CLI: issuer issue, wallet show and present, verify from the PNG", "[cli]") {
   int64_t now = std::time(nullptr);
   auto pki = test::MustMakeTestPki({.now = now, .sequence = 1, .agencies = {}});
   char tmpl[] = "/tmp/wathiq-cli-XXXXXX";

@@ -109,7 +109,7 @@ TEST_CASE("CLI: root with backup, agency keys, certificates, signed trust list",
     "agencies": [{"id": "paci", "name_ar": "الهيئة العامة للمعلومات المدنية",
       "name_en": "Public Authority for Civil Information", "doc_types": ["kw.gov.paci.civil_id.1"],
       "document_signer_certs": ["ds.pem"], "status_list_signer_certs": ["st.der"],
-      "status_list_uris": ["https://status.paci.example/1"], "aggregation_uri": "https://status.paci.example/"}]})";
+      "status_prefixes": ["https://status.paci.example/lists"], "aggregation_uri": "https://status.paci.example/"}]})";
   test::WriteBytes(cli / "tl.json", AsBytes(desc));
   r = cli(now + "sign-trust-list --signer-key tl.wqk --signer-cert tl.der --description tl.json --out tl.cose "
                 "--root root.der " + ag_pass);

@@ -47,7 +47,7 @@ TEST_CASE("a signed trust list loads, and its content round-trips exactly", "[ke
   CHECK(paci->name_ar == "الهيئة العامة للمعلومات المدنية");
   CHECK(paci->name_en == "Public Authority for Civil Information");
   CHECK(paci->doc_types == std::vector<std::string>{"kw.gov.paci.civil_id.1"});
-  CHECK(paci->status_list_uris == std::vector<std::string>{"https://status.paci.example/lists/1"});
+  CHECK(paci->status_prefixes == std::vector<std::string>{"https://status.paci.example/lists"});
   CHECK(paci->aggregation_uri == "https://status.paci.example/lists");
   REQUIRE(paci->signer_indexes.size() == 2);
   CHECK(tl.FindAgency("nobody") == nullptr);
@@ -99,7 +99,7 @@ TEST_CASE("trusted signers are ready to verify and found by kid or certificate",
     CHECK(s.not_after == a.ds_cert.not_after());
     CHECK(s.ValidAt(pki.now));
     CHECK_FALSE(s.ValidAt(a.ds_cert.not_after() + 1));
-    CHECK(s.status_list_uris == std::vector<std::string>{a.status_list_uri});
+    CHECK(s.status_prefixes == std::vector<std::string>{a.status_prefix});
     // The ready verifier checks the agency's real signatures.
     Bytes msg{1, 2, 3};
     auto sig = a.ds_key.Sign(msg);

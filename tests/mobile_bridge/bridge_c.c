@@ -36,3 +36,33 @@ int bridge_c_session(const uint8_t* tl, size_t tl_len, const uint8_t* root, size
   wathiq_verifier_free(v);
   return 0;
 }
+
+/* Opens a verifier at `now`; for each i < count adds tokens[i] (its status into add_statuses[i]) and then
+ * verifies qrs[i] at at[i] (into verify_statuses[i]). The last failed add's error JSON goes into out.
+ * Returns the open status when it failed, else 0. */
+int bridge_c_status(const uint8_t* tl, size_t tl_len, const uint8_t* root, size_t root_len, int64_t now,
+                    const uint8_t* const* tokens, const size_t* token_lens, int count, const char* const* qrs,
+                    const int64_t* at, int* add_statuses, int* verify_statuses, char* out, size_t out_cap) {
+  wathiq_verifier* v = NULL;
+  char* err = NULL;
+  int s = wathiq_verifier_open(tl, tl_len, root, root_len, 0, NULL, now, &v, &err);
+  out[0] = '\0';
+  if (s != WATHIQ_OK) {
+    snprintf(out, out_cap, "%s", err ? err : "");
+    wathiq_string_free(err);
+    return s;
+  }
+  for (int i = 0; i < count; ++i) {
+    err = NULL;
+    add_statuses[i] = wathiq_verifier_add_status_token(v, tokens[i], token_lens[i], now, &err);
+    if (add_statuses[i] != WATHIQ_OK) snprintf(out, out_cap, "%s", err ? err : "");
+    wathiq_string_free(err);
+    char* report = NULL;
+    err = NULL;
+    verify_statuses[i] = wathiq_verify_qr(v, qrs[i], at[i], &report, &err);
+    wathiq_string_free(report);
+    wathiq_string_free(err);
+  }
+  wathiq_verifier_free(v);
+  return 0;
+}

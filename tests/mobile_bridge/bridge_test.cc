@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "mdoc/mdoc_test_util.h"
+#include "support/status_fixture.h"
 #include "wathiq/core/base45.h"
 #include "wathiq/core/zlib.h"
 #include "wathiq/mdoc/qr.h"
@@ -14,6 +15,11 @@ extern "C" int bridge_c_session(const uint8_t* tl, size_t tl_len, const uint8_t*
                                 uint64_t held_seq, const uint8_t* held_sha, int64_t open_at, const char* qr,
                                 const int64_t* at, int count, int* statuses, uint64_t* seq_out, uint8_t* sha_out,
                                 char* out, size_t out_cap);
+
+extern "C" int bridge_c_status(const uint8_t* tl, size_t tl_len, const uint8_t* root, size_t root_len, int64_t now,
+                               const uint8_t* const* tokens, const size_t* token_lens, int count,
+                               const char* const* qrs, const int64_t* at, int* add_statuses, int* verify_statuses,
+                               char* out, size_t out_cap);
 
 using namespace wathiq;
 using namespace wathiq::test;
@@ -254,4 +260,94 @@ TEST_CASE("mobile bridge: bad handles, null pointers and hostile text give error
   wathiq_verifier_free(v);
   wathiq_verifier_free(nullptr);
   wathiq_string_free(nullptr);
+}
+
+TEST_CASE("mobile bridge: status-list tokens from C: valid, a foreign signer refused, then revoked", "[bridge][status]") {
+  auto pki = MustMakeTestPki();
+  const auto& paci = pki.agency("paci");
+  Cred c;
+  c.cred = IssueCivilId(pki);  // paci.status_list_uri, index 7
+  auto parsed = mdoc::ParseIssuerSigned(c.cred.issuer_signed);
+  REQUIRE(parsed);
+  c.parsed = std::move(*parsed);
+  auto list = MustStatusList();
+  Bytes valid = MustSignStatusToken(paci, list, paci.status_list_uri, pki.now - 60);
+  Bytes foreign = MustSignStatusToken(pki.agency("moi-traffic"), list, paci.status_list_uri, pki.now - 30);
+  REQUIRE(list.Set(7, status::kStatusInvalid));
+  Bytes revoked = MustSignStatusToken(paci, list, paci.status_list_uri, pki.now - 20);
+  std::vector<const uint8_t*> tokens{valid.data(), foreign.data(), revoked.data()};
+  std::vector<size_t> lens{valid.size(), foreign.size(), revoked.size()};
+  std::vector<std::string> texts{Qr(c, pki.now + 1), Qr(c, pki.now + 2), Qr(c, pki.now + 3)};
+  std::vector<const char*> qrs{texts[0].c_str(), texts[1].c_str(), texts[2].c_str()};
+  std::vector<int64_t> at{pki.now + 1, pki.now + 2, pki.now + 3};
+  int adds[3] = {99, 99, 99}, verdicts[3] = {99, 99, 99};
+  std::string out(4096, '\0');
+  const Bytes& root = pki.root_cert.der();
+  REQUIRE(bridge_c_status(pki.trust_list_bytes.data(), pki.trust_list_bytes.size(), root.data(), root.size(), pki.now,
+                          tokens.data(), lens.data(), 3, qrs.data(), at.data(), adds, verdicts, out.data(),
+                          out.size()) == 0);
+  CHECK(adds[0] == WATHIQ_OK);
+  CHECK(verdicts[0] == WATHIQ_VALID);
+  CHECK(adds[1] == WATHIQ_ERR_REJECTED);  // MoI's status signer cannot answer for PACI's list
+  CHECK(verdicts[1] == WATHIQ_VALID);
+  CHECK(adds[2] == WATHIQ_OK);
+  CHECK(verdicts[2] == WATHIQ_INVALID);
+  CHECK(Parse(out.c_str())["error"] == "signer_not_authorized");
+}
+
+TEST_CASE("mobile bridge: status tokens: expired, hostile and misused calls give errors", "[bridge][status][negative]") {
+  auto pki = MustMakeTestPki();
+  const auto& paci = pki.agency("paci");
+  const Bytes& tl = pki.trust_list_bytes;
+  const Bytes& root = pki.root_cert.der();
+  wathiq_verifier* v = nullptr;
+  REQUIRE(wathiq_verifier_open(tl.data(), tl.size(), root.data(), root.size(), 0, nullptr, pki.now, &v, nullptr) == WATHIQ_OK);
+  Cred c;
+  c.cred = IssueCivilId(pki);
+  auto parsed = mdoc::ParseIssuerSigned(c.cred.issuer_signed);
+  REQUIRE(parsed);
+  c.parsed = std::move(*parsed);
+  char* err = nullptr;
+  char* report = nullptr;
+  // No token: cannot confirm.
+  CHECK(wathiq_verify_qr(v, Qr(c, pki.now).c_str(), pki.now, &report, nullptr) == WATHIQ_CANNOT_CONFIRM_STATUS);
+  wathiq_string_free(report);
+  auto list = MustStatusList();
+  Bytes token = MustSignStatusToken(paci, list, paci.status_list_uri, pki.now - 60, pki.now + 100);
+  REQUIRE(wathiq_verifier_add_status_token(v, token.data(), token.size(), pki.now, &err) == WATHIQ_OK);
+  CHECK(err == nullptr);
+  CHECK(wathiq_verify_qr(v, Qr(c, pki.now + 50).c_str(), pki.now + 50, &report, nullptr) == WATHIQ_VALID);
+  wathiq_string_free(report);
+  // Past exp the token says nothing: cannot confirm again, not the old "valid".
+  CHECK(wathiq_verify_qr(v, Qr(c, pki.now + 101).c_str(), pki.now + 101, &report, nullptr) == WATHIQ_CANNOT_CONFIRM_STATUS);
+  CHECK(std::string(report).find("expired") != std::string::npos);
+  wathiq_string_free(report);
+  // An expired token is refused when added.
+  CHECK(wathiq_verifier_add_status_token(v, token.data(), token.size(), pki.now + 200, &err) == WATHIQ_ERR_REJECTED);
+  REQUIRE(err);
+  CHECK(Parse(err)["error"] == "expired");
+  wathiq_string_free(err);
+  Bytes tampered = token;
+  tampered[tampered.size() - 1] ^= 0x80;
+  CHECK(wathiq_verifier_add_status_token(v, tampered.data(), tampered.size(), pki.now, &err) == WATHIQ_ERR_REJECTED);
+  CHECK(Parse(err)["error"] == "bad_signature");
+  wathiq_string_free(err);
+  Bytes deep(5000, 0x9f);  // 5,000 nested indefinite arrays: the depth cap
+  CHECK(wathiq_verifier_add_status_token(v, deep.data(), deep.size(), pki.now, &err) == WATHIQ_ERR_REJECTED);
+  CHECK(Parse(err)["error"] == "limit");
+  wathiq_string_free(err);
+  Bytes junk(5000, 0xff);
+  CHECK(wathiq_verifier_add_status_token(v, junk.data(), junk.size(), pki.now, &err) == WATHIQ_ERR_REJECTED);
+  CHECK(Parse(err)["error"] == "malformed");
+  wathiq_string_free(err);
+  CHECK(wathiq_verifier_add_status_token(v, nullptr, 10, pki.now, &err) == WATHIQ_ERR_INVALID_ARGUMENT);
+  wathiq_string_free(err);
+  CHECK(wathiq_verifier_add_status_token(v, token.data(), 0, pki.now, nullptr) == WATHIQ_ERR_INVALID_ARGUMENT);
+  CHECK(wathiq_verifier_add_status_token(v, token.data(), token.size(), INT64_MAX, &err) == WATHIQ_ERR_TRUST_LIST_STALE);
+  wathiq_string_free(err);
+  alignas(16) unsigned char fake[64] = {};
+  CHECK(wathiq_verifier_add_status_token(reinterpret_cast<wathiq_verifier*>(fake), token.data(), token.size(), pki.now,
+                                         &err) == WATHIQ_ERR_BAD_HANDLE);
+  wathiq_string_free(err);
+  wathiq_verifier_free(v);
 }

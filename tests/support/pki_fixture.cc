@@ -86,8 +86,9 @@ Result<TestPki> MakeTestPki(const PkiOptions& options) {
     WQ_ASSIGN(a.status_key, keys::KeyHandle::GenerateSoftware(Alg::kES256, s.id + "-status"));
     WQ_ASSIGN(a.status_cert, pki.Issue(keys::CertRole::kStatusListSigner, a.status_key.cached_public_key(),
                                        s.name_en + " Status Lists", nb, options.now + 365 * kDay));
-    a.aggregation_uri = "https://status." + s.id + ".example/lists";
-    a.status_list_uri = a.aggregation_uri + "/1";
+    a.status_prefix = "https://status." + s.id + ".example/lists";
+    a.aggregation_uri = a.status_prefix;
+    a.status_list_uri = a.status_prefix + "/1";
     keys::AgencyEntry e;
     e.id = a.id;
     e.name_ar = a.name_ar;
@@ -95,7 +96,7 @@ Result<TestPki> MakeTestPki(const PkiOptions& options) {
     e.doc_types = a.doc_types;
     e.document_signer_certs = {a.ds_cert.der()};
     e.status_list_signer_certs = {a.status_cert.der()};
-    e.status_list_uris = {a.status_list_uri};
+    e.status_prefixes = {a.status_prefix};
     e.aggregation_uri = a.aggregation_uri;
     pki.content.agencies.push_back(std::move(e));
     pki.agencies.push_back(std::move(a));

@@ -57,7 +57,8 @@ struct TestAgency {
   keys::Certificate ds_cert;
   keys::KeyHandle status_key;
   keys::Certificate status_cert;
-  std::string status_list_uri;   // https://status.<id>.example/lists/1
+  std::string status_prefix;     // https://status.<id>.example/lists: the agency's status-URI prefix
+  std::string status_list_uri;   // https://status.<id>.example/lists/1 (under the prefix)
   std::string aggregation_uri;   // https://status.<id>.example/lists
 };
 

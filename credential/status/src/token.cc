@@ -206,6 +206,11 @@ Result<ParsedStatusListToken> ParseStatusListToken(ByteView token, const ParseOp
   return ParseClaims(std::move(layer), options);
 }
 
+Result<Bytes> PeekStatusListTokenKid(ByteView token, const ParseOptions& options) {
+  WQ_ASSIGN(CoseLayer layer, ParseCose(token, options));
+  return std::move(layer.kid);
+}
+
 Result<VerifiedStatusList> VerifyStatusListToken(ByteView token, const Verifier& verifier, const ParseOptions& options) {
   WQ_ASSIGN(CoseLayer layer, ParseCose(token, options));
   {

@@ -97,6 +97,22 @@ WATHIQ_API int wathiq_verify_qr(wathiq_verifier* verifier, const char* qr_text, 
 WATHIQ_API int wathiq_verifier_challenge(wathiq_verifier* verifier, const char* verifier_name, int64_t now,
                                          char** wqc_text, char** error_json);
 
+/* Gives the verifier one signed status-list token (the COSE_Sign1 bytes of an IETF Token Status List CWT,
+ * as synced from the agencies while online), checked at `now`. It is used only when it verifies under a
+ * status-list signer of the agency whose trust-list status prefixes cover the token's `sub`; per list URI
+ * the newest token (by iat) is kept, so an older one returns WATHIQ_OK and changes nothing. Afterwards a
+ * credential pointing into that list verifies valid, or invalid with reason "revoked", "suspended" or
+ * "status_index_out_of_range"; with no token, or once the token's exp has passed, its status is unknown
+ * (WATHIQ_CANNOT_CONFIRM_STATUS), never the old answer. Tokens live in memory with the handle (at most
+ * 4096 lists, 256 MiB inflated; a token is at most 4 MiB).
+ * Returns WATHIQ_OK, or WATHIQ_ERR_REJECTED with *error_json {"error": reason} where reason is one of
+ * "malformed", "limit", "unknown_signer", "bad_signature", "unknown_list", "signer_not_authorized",
+ * "certificate_invalid", "expired", "not_yet_valid"; WATHIQ_ERR_TRUST_LIST_STALE as every call;
+ * WATHIQ_ERR_INVALID_ARGUMENT for a null or empty token; WATHIQ_ERR_BAD_HANDLE.
+ * May be called while other threads verify with the same handle. Added in ABI version 1 (0.2.x). */
+WATHIQ_API int wathiq_verifier_add_status_token(wathiq_verifier* verifier, const uint8_t* token, size_t len,
+                                                int64_t now, char** error_json);
+
 /* Frees a handle (NULL is fine); the handle is unusable afterwards. */
 WATHIQ_API void wathiq_verifier_free(wathiq_verifier* verifier);
 /* Frees a string this library returned (NULL is fine). */

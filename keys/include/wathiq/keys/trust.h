@@ -30,9 +30,12 @@ struct TrustedSigner {
   int64_t not_before = 0;       // certificate validity, seconds since the epoch
   int64_t not_after = 0;
   std::vector<std::string> doc_types;  // what the trust list authorizes this agency to issue
-  std::vector<std::string> status_list_uris;
+  std::vector<std::string> status_prefixes;  // the agency's status-URI prefixes (keys/status_uri.h)
 
   bool MayIssue(std::string_view doc_type) const;
+  // A document signer may point a credential at `uri` only when it lies under one of its agency's status
+  // prefixes (at a path-segment boundary); a status-list signer never signs credentials.
+  bool MayReferenceStatus(std::string_view uri) const;
   bool ValidAt(int64_t t) const { return t >= not_before && t <= not_after; }
 };
 

@@ -7,8 +7,14 @@
 //     "agencies": [* {
 //        "id": tstr, "name_ar": tstr, "name_en": tstr,
 //        "doc_types": [* tstr], "document_signers": [* bstr], "status_list_signers": [* bstr],  ; DER certs
-//        "status_lists": [* tstr], "aggregation_uri": tstr }]
+//        "status_prefixes": [* tstr], "aggregation_uri": tstr }]
 //   }
+// Status prefixes (keys/status_uri.h): each a normalized https URI (no query, fragment, percent-encoding,
+// dot or empty segment, trailing "/"); at most kMaxStatusPrefixes per agency; no prefix may lie under
+// another one anywhere in the list (same agency or not), so every status URI belongs to at most one agency.
+// An agency opens new lists under its prefixes without a new trust list; the MSO's status URI must lie under
+// a prefix of the agency whose document signer signed it, and a status-list token must be signed by a
+// status-list signer of the agency that owns its `sub`.
 // Protected header {1: alg, 4: kid (KidForCertificate of the signer cert), 16: "application/wathiq-trust-list+cbor"};
 // unprotected {33: x5chain = the trust-list signer's certificate}. The kid binds the unprotected certificate to
 // the signature.
@@ -52,9 +58,11 @@ struct AgencyEntry {
   std::vector<std::string> doc_types;
   std::vector<Bytes> document_signer_certs;     // DER
   std::vector<Bytes> status_list_signer_certs;  // DER
-  std::vector<std::string> status_list_uris;
+  std::vector<std::string> status_prefixes;      // see the header comment and keys/status_uri.h
   std::string aggregation_uri;
 };
+
+inline constexpr size_t kMaxStatusPrefixes = 64;  // per agency
 
 struct LogInfo {
   std::string origin;        // C2SP tlog-checkpoint origin line
@@ -123,7 +131,7 @@ struct Agency {
   std::string name_ar;
   std::string name_en;
   std::vector<std::string> doc_types;
-  std::vector<std::string> status_list_uris;
+  std::vector<std::string> status_prefixes;
   std::string aggregation_uri;
   std::vector<size_t> signer_indexes;  // into TrustList::signers()
 };
@@ -139,6 +147,12 @@ class TrustList final : public TrustAnchors {
   const LogInfo& log() const { return log_; }
   const std::vector<Agency>& agencies() const { return agencies_; }
   const Agency* FindAgency(std::string_view id) const;
+  // The one agency whose status prefixes cover `uri` (at a path-segment boundary), or nullptr, also for a
+  // URI outside the grammar of keys/status_uri.h. Load refuses overlapping prefixes, so there is never a
+  // choice between two agencies.
+  const Agency* AgencyForStatusUri(std::string_view uri) const;
+  // The agency's status-list signers (role kStatusListSigner), in trust-list order.
+  std::vector<const TrustedSigner*> StatusListSigners(const Agency& agency) const;
   const std::vector<TrustedSigner>& signers() const { return signers_; }
   const Certificate& signer_certificate() const { return signer_cert_; }
   const Certificate& root() const { return root_; }

@@ -49,6 +49,8 @@ class Verifier {
 
   TrustState trust_state() const;
   const keys::TrustList& trust_list() const { return *trust_; }
+  // The same trust list, shared: a StatusStore (status_store.h) checks tokens against it.
+  std::shared_ptr<const keys::TrustList> shared_trust_list() const { return trust_; }
   // OK while the trust list may still give verdicts at `now`; else the trust_list_stale error.
   Status CheckFresh(int64_t now) const;
 

@@ -80,6 +80,10 @@ struct ParsedStatusListToken {
 };
 Result<ParsedStatusListToken> ParseStatusListToken(ByteView token, const ParseOptions& options = {});
 
+// The protected kid of a token, read without checking the signature or inflating the list: only to choose
+// which trusted key to verify with. The same size, depth and header checks as parsing.
+Result<Bytes> PeekStatusListTokenKid(ByteView token, const ParseOptions& options = {});
+
 class VerifiedStatusList;
 // Checks the COSE signature with `verifier` (kBadSignature on failure, kInvalidArgument when the token's
 // alg does not match the key), then parses the claims and inflates the list.

@@ -1,0 +1,244 @@
+#include "wathiq/verifier/status_store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+
+#include "wathiq/core/text.h"
+#include "wathiq/keys/keystore.h"
+#include "wathiq/status/token.h"
+
+namespace wathiq::verifier {
+namespace {
+
+namespace fs = std::filesystem;
+
+tl::unexpected<Error> Refuse(std::string_view reason, const std::string& detail) {
+  Errc code = reason == "limit"           ? Errc::kLimit
+              : reason == "bad_signature" ? Errc::kBadSignature
+              : reason == "malformed"     ? Errc::kMalformed
+              : reason == "expired" || reason == "not_yet_valid" ? Errc::kState
+                                                                 : Errc::kPermission;
+  return tl::unexpected<Error>(Error{code, SafeText(detail, 512), std::string(reason)});
+}
+
+std::string ReasonForParse(const Error& e) {
+  return e.code == Errc::kLimit ? "limit" : e.code == Errc::kBadSignature ? "bad_signature" : "malformed";
+}
+
+}  // namespace
+
+std::string_view TokenOutcomeName(TokenOutcome o) {
+  switch (o) {
+    case TokenOutcome::kAdded: return "added";
+    case TokenOutcome::kReplaced: return "replaced";
+    case TokenOutcome::kSuperseded: return "superseded";
+  }
+  return "added";
+}
+
+StatusStore::StatusStore(std::shared_ptr<const keys::TrustList> trust, StatusStoreOptions options)
+    : trust_(std::move(trust)), options_(options) {}
+
+Result<TokenAccepted> StatusStore::AddToken(ByteView token, int64_t now, std::string_view source) {
+  if (!trust_) return Fail(Errc::kInvalidArgument, "status store without a trust list");
+  status::ParseOptions po;
+  po.max_entries = options_.max_entries;
+  po.max_token_bytes = options_.max_token_bytes;
+  if (token.size() > options_.max_token_bytes) {
+    return Refuse("limit", std::to_string(token.size()) + " bytes exceed the cap of " +
+                               std::to_string(options_.max_token_bytes));
+  }
+  // Choose the key by the protected kid; only then is anything inflated (after the signature verified).
+  auto kid = status::PeekStatusListTokenKid(token, po);
+  if (!kid) return Refuse(ReasonForParse(kid.error()), kid.error().message);
+  std::vector<const keys::TrustedSigner*> candidates = trust_->FindByKid(*kid, keys::SignerRole::kStatusListSigner);
+  if (candidates.empty()) {
+    return Refuse("unknown_signer", "no status-list signer in the trust list has kid " + ToHex(*kid));
+  }
+  std::optional<status::VerifiedStatusList> verified;
+  const keys::TrustedSigner* signer = nullptr;
+  Error last{Errc::kBadSignature, "no candidate key verified the token"};
+  for (const keys::TrustedSigner* c : candidates) {
+    auto v = status::VerifyStatusListToken(token, *c->verifier, po);
+    if (v) {
+      verified = std::move(*v);
+      signer = c;
+      break;
+    }
+    last = v.error();
+    // Past the signature (a bomb, a bad claim): the token is authentic but unusable; no other key changes that.
+    if (last.code != Errc::kBadSignature && last.code != Errc::kInvalidArgument) break;
+  }
+  if (!verified) {
+    const char* reason = last.code == Errc::kBadSignature || last.code == Errc::kInvalidArgument ? "bad_signature"
+                         : last.code == Errc::kLimit                                            ? "limit"
+                                                                                                : "malformed";
+    return Refuse(reason, last.message);
+  }
+  const status::StatusListClaims& c = verified->claims();
+  const keys::Agency* owner = trust_->AgencyForStatusUri(c.sub);
+  if (!owner) {
+    return Refuse("unknown_list", "the token's sub " + Quoted(c.sub) + " lies under no agency's status prefix");
+  }
+  if (owner->id != signer->agency_id) {
+    return Refuse("signer_not_authorized", "the token for " + Quoted(c.sub) + " (agency " + Quoted(owner->id) +
+                                               ") is signed by a status-list signer of agency " +
+                                               Quoted(signer->agency_id));
+  }
+  const __int128 t = now;
+  if (!signer->ValidAt(static_cast<int64_t>(std::min<uint64_t>(c.iat, INT64_MAX))) || !signer->ValidAt(now)) {
+    return Refuse("certificate_invalid", "the status-list signer's certificate (valid " +
+                                             std::to_string(signer->not_before) + ".." +
+                                             std::to_string(signer->not_after) + ") does not cover iat " +
+                                             std::to_string(c.iat) + " and now " + std::to_string(now));
+  }
+  if (t >= static_cast<__int128>(c.exp)) {
+    return Refuse("expired", "the token for " + Quoted(c.sub) + " expired at " + std::to_string(c.exp));
+  }
+  if (static_cast<__int128>(c.iat) > t + options_.max_clock_skew) {
+    return Refuse("not_yet_valid", "the token for " + Quoted(c.sub) + " was issued at " + std::to_string(c.iat) +
+                                       ", in the future");
+  }
+
+  TokenAccepted out;
+  out.source = SafeText(source, 512);
+  out.uri = SafeText(c.sub);
+  out.agency_id = owner->id;
+  out.iat = c.iat;
+  out.exp = c.exp;
+  out.entries = verified->list().size();
+  const uint64_t bytes = verified->list().packed().size();
+
+  std::unique_lock lock(mu_);
+  auto it = lists_.find(c.sub);
+  if (it != lists_.end() && it->second.iat >= c.iat) {
+    out.outcome = TokenOutcome::kSuperseded;
+    return out;
+  }
+  const uint64_t freed = it == lists_.end() ? 0 : it->second.list.packed().size();
+  if (it == lists_.end() && lists_.size() >= options_.max_tokens) {
+    return Refuse("limit", "already holding " + std::to_string(lists_.size()) + " lists, the cap");
+  }
+  if (held_bytes_ - freed + bytes > options_.max_total_bytes) {
+    return Refuse("limit", "holding it would take the lists to " + std::to_string(held_bytes_ - freed + bytes) +
+                               " bytes, above the cap of " + std::to_string(options_.max_total_bytes));
+  }
+  held_bytes_ = held_bytes_ - freed + bytes;
+  Entry e{verified->list(), owner->id, c.iat, c.exp};
+  if (it == lists_.end()) {
+    lists_.emplace(c.sub, std::move(e));
+    out.outcome = TokenOutcome::kAdded;
+  } else {
+    it->second = std::move(e);
+    out.outcome = TokenOutcome::kReplaced;
+  }
+  return out;
+}
+
+StatusLoadReport StatusStore::Load(const std::vector<std::string>& paths, int64_t now) {
+  StatusLoadReport report;
+  std::vector<std::string> files;
+  auto refuse = [&](const std::string& source, const char* reason, const std::string& detail) {
+    report.refused.push_back({SafeText(source, 512), reason, SafeText(detail, 512)});
+  };
+  for (const auto& p : paths) {
+    std::error_code ec;
+    fs::file_status st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) {
+      refuse(p, "unreadable", "no such file or folder");
+    } else if (fs::is_directory(st)) {
+      std::vector<std::string> found;
+      for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->path().extension() != ".cwt") continue;
+        std::error_code ec2;
+        if (!it->is_regular_file(ec2)) continue;
+        if (found.size() + files.size() >= options_.max_files) {
+          refuse(p, "limit", "more than " + std::to_string(options_.max_files) + " token files; the rest are not read");
+          break;
+        }
+        found.push_back(it->path().string());
+      }
+      if (ec) refuse(p, "unreadable", "cannot list the folder: " + ec.message());
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (!fs::is_regular_file(st)) {
+      refuse(p, "unreadable", "not a regular file");
+    } else if (files.size() >= options_.max_files) {
+      refuse(p, "limit", "more than " + std::to_string(options_.max_files) + " token files");
+    } else {
+      files.push_back(p);
+    }
+  }
+  for (const auto& f : files) {
+    auto bytes = keys::ReadFileBytes(f, options_.max_token_bytes);
+    if (!bytes) {
+      refuse(f, bytes.error().code == Errc::kLimit ? "limit" : "unreadable", bytes.error().message);
+      continue;
+    }
+    auto added = AddToken(*bytes, now, f);
+    if (added) {
+      report.accepted.push_back(std::move(*added));
+    } else {
+      report.refused.push_back({SafeText(f, 512), std::string(added.error().reason_code()), added.error().message});
+    }
+  }
+  return report;
+}
+
+StatusAnswer StatusStore::Lookup(const mdoc::StatusRef& ref, int64_t now) const {
+  std::shared_lock lock(mu_);
+  auto it = lists_.find(ref.uri);
+  if (it == lists_.end()) return {StatusValue::kUnknown, "no status-list token for " + Quoted(ref.uri) + " is loaded"};
+  const Entry& e = it->second;
+  const __int128 t = now;
+  if (t >= static_cast<__int128>(e.exp)) {
+    return {StatusValue::kUnknown, "the status list " + Quoted(ref.uri) + " expired at " + std::to_string(e.exp) +
+                                       "; it says nothing now"};
+  }
+  if (static_cast<__int128>(e.iat) > t + options_.max_clock_skew) {
+    return {StatusValue::kUnknown, "the status list " + Quoted(ref.uri) + " was issued in the future"};
+  }
+  std::optional<uint8_t> v = e.list.Get(ref.idx);
+  if (!v) {
+    return {StatusValue::kIndexOutOfRange, "index " + std::to_string(ref.idx) + " is beyond the list of " +
+                                               std::to_string(e.list.size()) + " entries"};
+  }
+  switch (*v) {
+    case status::kStatusValid: return {StatusValue::kValid, ""};
+    case status::kStatusInvalid:
+    case status::kStatusSuspended:
+      return {*v == status::kStatusInvalid ? StatusValue::kRevoked : StatusValue::kSuspended,
+              "entry " + std::to_string(ref.idx) + " of " + Quoted(ref.uri) + " (list issued at " +
+                  std::to_string(e.iat) + ", by agency " + Quoted(e.agency_id) + ")"};
+    default:
+      return {StatusValue::kUnknown, "status value " + std::to_string(*v) + " is not one this verifier knows"};
+  }
+}
+
+size_t StatusStore::list_count() const {
+  std::shared_lock lock(mu_);
+  return lists_.size();
+}
+
+uint64_t StatusStore::held_bytes() const {
+  std::shared_lock lock(mu_);
+  return held_bytes_;
+}
+
+nlohmann::json StatusLoadReportJson(const StatusLoadReport& r) {
+  nlohmann::json acc = nlohmann::json::array(), ref = nlohmann::json::array();
+  for (const auto& a : r.accepted) {
+    acc.push_back({{"source", a.source},
+                   {"uri", a.uri},
+                   {"agency", a.agency_id},
+                   {"iat", a.iat},
+                   {"exp", a.exp},
+                   {"entries", a.entries},
+                   {"outcome", TokenOutcomeName(a.outcome)}});
+  }
+  for (const auto& f : r.refused) ref.push_back({{"source", f.source}, {"reason", f.reason}, {"detail", f.detail}});
+  return {{"accepted", acc}, {"refused", ref}};
+}
+
+}  // namespace wathiq::verifier
