@@ -12,7 +12,9 @@
 #include "support/pki_fixture.h"
 #include "wathiq/mdoc/mdoc.h"
 #include "wathiq/mdoc/qr.h"
+#include "wathiq/verifier/status_store.h"
 #include "wathiq/verifier/verifier.h"
+#include "support/status_fixture.h"
 #include "wathiq/wallet/qr_render.h"
 
 using namespace wathiq;
@@ -51,11 +53,6 @@ class FixedSigner : public Signer {
   const Signer& real_;
 };
 
-class AlwaysValid : public verifier::StatusLookup {
- public:
-  verifier::StatusAnswer Lookup(const mdoc::StatusRef&, int64_t) const override { return {verifier::StatusValue::kValid, ""}; }
-};
-
 // The bench verifies one presentation many times; a real state would (rightly) call every repeat a replay.
 // This one remembers nothing, so each round does the whole verification and ends valid.
 class ForgetfulState : public verifier::VerifierState {
@@ -81,7 +78,7 @@ int main() {
   req.elements = elements;
   req.device_key = *(*device)->public_key();
   req.validity = {pki.now - 60, pki.now - 60, pki.now + 365 * test::kDay};
-  req.status = mdoc::StatusRef{"https://status.paci.gov.kw/l/7", 93731};
+  req.status = mdoc::StatusRef{paci.status_list_uri, 93731};
 
   std::printf("Wathiq credential and QR benchmark (one core; compare ratios, the machine is noisy)\n\n");
   std::printf("Issuance (%zu-element civil ID, software ES256 signer):\n", elements.size());
@@ -123,17 +120,20 @@ int main() {
   bench::Ratio("ratio issuance / raw signing", issue_rate, raw_sign, 0.7);
   std::printf("  credential size (IssuerSigned with x5chain): %zu bytes\n", credential.size());
 
-  std::printf("\nWQ1 verification (checkpoint_identity, status list lookup stubbed valid):\n");
+  std::printf("\nWQ1 verification (checkpoint_identity, a signed status-list token loaded):\n");
   auto parsed = mdoc::ParseIssuerSigned(credential);
   const mdoc::DocTypeSpec* spec = mdoc::Catalogue::Default().Find(kDocType);
   auto profile = spec->Profile("checkpoint_identity");
   mdoc::qr::PresentationRequest pr{&*parsed, kDocType, *profile, device->get(), pki.now, std::nullopt};
   auto presentation = mdoc::qr::BuildPresentation(pr);
   if (!presentation) std::abort();
-  auto status = std::make_shared<AlwaysValid>();
   auto root = keys::Certificate::FromDer(pki.root_cert.der());
   auto officer = verifier::Verifier::Open(pki.trust_list_bytes, *root, {}, pki.now, std::make_shared<ForgetfulState>());
   if (!officer) std::abort();
+  // A real signed status-list token for PACI's list (131,072 entries), verified and held by the status store.
+  auto status = std::make_shared<verifier::StatusStore>(officer->shared_trust_list());
+  auto token = test::MustSignStatusToken(paci, test::MustStatusList(), paci.status_list_uri, pki.now - 60);
+  if (!status->AddToken(token, pki.now)) std::abort();
   officer->set_status(status);
   verifier::Policy policy;
   policy.now = pki.now;
@@ -194,7 +194,7 @@ int main() {
       for (const auto& e : elements) {
         if (std::find(profile->begin(), profile->end(), e.id) != profile->end()) v.elements.push_back(e);
       }
-      v.status = mdoc::StatusRef{"https://s.paci.gov.kw/7", 93731};
+      v.status = mdoc::StatusRef{paci.status_list_uri, 93731};
     }
     if (short_lived) {
       v.status.reset();
