@@ -147,7 +147,7 @@ Result<Report> VerifyPresentation(std::string_view text, const keys::TrustAnchor
       findings.insert(findings.end(), r.failures.begin(), r.failures.end());
       if (!r.failures.empty()) continue;
       // Status: only for a credential that is otherwise valid (an expired one is expired whatever its bit).
-      const mdoc::VerifiedDocument& d = *r.document;
+      mdoc::VerifiedDocument& d = *r.document;
       status_ran = true;
       if (d.status()) {
         StatusAnswer a = status ? status->Lookup(*d.status(), policy.now)
@@ -168,7 +168,7 @@ Result<Report> VerifyPresentation(std::string_view text, const keys::TrustAnchor
                                           std::to_string(policy.max_unlisted_validity / 3600) + " h");
         }
       }
-      report.documents.push_back(d);
+      report.documents.push_back(std::move(d));
     }
 
     // Remember what is accepted, and only that: a forged QR must not burn a citizen's challenge.
