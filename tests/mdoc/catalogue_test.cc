@@ -177,8 +177,8 @@ TEST_CASE("the default catalogue has the five document types with their agencies
     for (const auto& e : s.elements) {
       INFO(s.doc_type << " " << e.id);
       // Arabic letters U+0600-U+06FF are UTF-8 sequences led by 0xD8-0xDB.
-      CHECK(std::any_of(e.label_ar.begin(), e.label_ar.end(), [](char c) {
-        return static_cast<unsigned char>(c) >= 0xD8 && static_cast<unsigned char>(c) <= 0xDB;
+      CHECK(std::any_of(e.label_ar.begin(), e.label_ar.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) >= 0xD8 && static_cast<unsigned char>(ch) <= 0xDB;
       }));
       CHECK_FALSE(e.label_en.empty());
       CHECK_FALSE(e.source.empty());
