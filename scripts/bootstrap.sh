@@ -11,7 +11,7 @@ packages=(
   libssl-dev libsodium-dev libbotan-2-dev nlohmann-json3-dev catch2
   libcbor-dev zlib1g-dev libzopfli-dev libqrencode-dev libzxing-dev libpng-dev libstb-dev libjpeg-dev
   libcpp-httplib-dev libcli11-dev libexpected-dev libp11-kit-dev softhsm2 openssl
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format-14
   python3 python3-cbor2 python3-cryptography
   golang-go golang-golang-x-mod-dev
 )
