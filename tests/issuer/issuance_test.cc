@@ -1,7 +1,7 @@
 // Issuance from agency records (issuer component): the catalogue's rules, the QR-only profile, batches.
+#include "wathiq/issuer/issuance.h"
 #include "support/pki_fixture.h"
 #include "test_util.h"
-#include "wathiq/issuer/issuance.h"
 
 using namespace wathiq;
 using namespace wathiq::test;

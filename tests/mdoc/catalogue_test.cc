@@ -612,7 +612,8 @@ TEST_CASE("records breaking a rule are rejected with the element and the rule", 
   SECTION("ISO 3166-1 alpha-2 nationality") {
     CHECK(Problem(civil, with("nationality", "ZZ")) == "element 'nationality': not an ISO 3166-1 alpha-2 country code");
     CHECK(Problem(civil, with("nationality", "kw")) == "element 'nationality': not an ISO 3166-1 alpha-2 country code");
-    CHECK(Problem(civil, with("nationality", "KWT")) == "element 'nationality': not an ISO 3166-1 alpha-2 country code");
+    CHECK(Problem(civil, with("nationality", "KWT")) ==
+          "element 'nationality': not an ISO 3166-1 alpha-2 country code");
     for (const char* code : {"KW", "SA", "EG", "IN", "PH", "US"}) Valid(civil, with("nationality", code));
   }
   SECTION("blood type, governorate, digits") {
