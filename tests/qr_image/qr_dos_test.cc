@@ -98,7 +98,7 @@ ChildOutcome DecodeLimited(const Bytes& image, int cpu_seconds, size_t extra_add
 
 // The address-space limit used for the large images: the old decoder needed about 200 MB for an
 // 8000x8000 PNG (three full-size copies of the pixels); the bounded one needs about 25 MB.
-constexpr size_t kExtraAddressSpace = size_t{128} << 20;
+[[maybe_unused]] constexpr size_t kExtraAddressSpace = size_t{128} << 20;  // unused under ASan
 
 size_t AddressSpaceLimitForBuild() {
 #ifdef WATHIQ_TEST_ASAN
