@@ -12,7 +12,7 @@ namespace {
 
 constexpr uint16_t kVersion = 1;
 constexpr uint8_t kKdfArgon2id13 = 1;
-constexpr size_t kSaltBytes = crypto_pwhash_SALTBYTES;                       // 16
+constexpr size_t kSaltBytes = crypto_pwhash_SALTBYTES;                        // 16
 constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;  // 24
 constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;       // 16
 constexpr size_t kKeyBytes = crypto_aead_xchacha20poly1305_ietf_KEYBYTES;     // 32
@@ -61,7 +61,8 @@ Result<Parsed> Parse(ByteView f) {
   }
   uint8_t kdf = *p++;
   uint8_t reserved = *p++;
-  if (kdf != kKdfArgon2id13) return Fail(Errc::kUnsupported, "sealed secret KDF " + std::to_string(kdf) + " is not supported");
+  if (kdf != kKdfArgon2id13)
+    return Fail(Errc::kUnsupported, "sealed secret KDF " + std::to_string(kdf) + " is not supported");
   if (reserved != 0) return Fail(Errc::kMalformed, "sealed secret header: reserved byte is not zero");
   out.info.kdf.opslimit = GetBe(p, 4);
   p += 4;
@@ -104,8 +105,8 @@ Result<SecureBuffer> DeriveKey(const SecretText& passphrase, ByteView salt, cons
   SecureBuffer key(kKeyBytes);
   if (crypto_pwhash(key.data(), key.size(), reinterpret_cast<const char*>(passphrase.view().data()), passphrase.size(),
                     salt.data(), kdf.opslimit, static_cast<size_t>(kdf.memlimit), crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    return Fail(Errc::kLimit, "Argon2id derivation failed (not enough memory for " +
-                                  std::to_string(kdf.memlimit >> 20) + " MiB?)");
+    return Fail(Errc::kLimit,
+                "Argon2id derivation failed (not enough memory for " + std::to_string(kdf.memlimit >> 20) + " MiB?)");
   }
   return key;
 }

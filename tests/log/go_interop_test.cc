@@ -151,7 +151,8 @@ TEST_CASE("we verify Go's signed checkpoint and proofs, and derive the same proo
   CHECK(cp->size == 257);
 
   MemoryTree tree;
-  for (const auto& line : Lines(test::ReadFile((dir.path / "entries.txt").string()))) tree.Append(LeafHash(test::Hex(line)));
+  for (const auto& line : Lines(test::ReadFile((dir.path / "entries.txt").string())))
+    tree.Append(LeafHash(test::Hex(line)));
   REQUIRE(tree.size() == 257);
   CHECK(RootOf(tree, 257) == cp->root);
 

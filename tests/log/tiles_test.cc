@@ -89,8 +89,8 @@ TEST_CASE("hash tiles and entry bundles round-trip and refuse bad shapes", "[log
   auto back = ParseEntryBundle(*bundle, 3);
   REQUIRE(back);
   CHECK(*back == entries);
-  CHECK_FALSE(ParseEntryBundle(*bundle, 2));   // more entries than the width
-  CHECK_FALSE(ParseEntryBundle(*bundle, 4));   // fewer
+  CHECK_FALSE(ParseEntryBundle(*bundle, 2));  // more entries than the width
+  CHECK_FALSE(ParseEntryBundle(*bundle, 4));  // fewer
   Bytes truncated(bundle->begin(), bundle->end() - 1);
   CHECK_FALSE(ParseEntryBundle(truncated, 3));
   CHECK_FALSE(ParseEntryBundle(Bytes{0x00}, 1));

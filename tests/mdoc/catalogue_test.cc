@@ -177,8 +177,8 @@ TEST_CASE("the default catalogue has the five document types with their agencies
     for (const auto& e : s.elements) {
       INFO(s.doc_type << " " << e.id);
       // Arabic letters U+0600-U+06FF are UTF-8 sequences led by 0xD8-0xDB.
-      CHECK(std::any_of(e.label_ar.begin(), e.label_ar.end(), [](char c) {
-        return static_cast<unsigned char>(c) >= 0xD8 && static_cast<unsigned char>(c) <= 0xDB;
+      CHECK(std::any_of(e.label_ar.begin(), e.label_ar.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) >= 0xD8 && static_cast<unsigned char>(ch) <= 0xDB;
       }));
       CHECK_FALSE(e.label_en.empty());
       CHECK_FALSE(e.source.empty());
@@ -612,7 +612,8 @@ TEST_CASE("records breaking a rule are rejected with the element and the rule", 
   SECTION("ISO 3166-1 alpha-2 nationality") {
     CHECK(Problem(civil, with("nationality", "ZZ")) == "element 'nationality': not an ISO 3166-1 alpha-2 country code");
     CHECK(Problem(civil, with("nationality", "kw")) == "element 'nationality': not an ISO 3166-1 alpha-2 country code");
-    CHECK(Problem(civil, with("nationality", "KWT")) == "element 'nationality': not an ISO 3166-1 alpha-2 country code");
+    CHECK(Problem(civil, with("nationality", "KWT")) ==
+          "element 'nationality': not an ISO 3166-1 alpha-2 country code");
     for (const char* code : {"KW", "SA", "EG", "IN", "PH", "US"}) Valid(civil, with("nationality", code));
   }
   SECTION("blood type, governorate, digits") {

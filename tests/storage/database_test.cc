@@ -60,7 +60,8 @@ std::string PragmaText(Database& db, Sql pragma) {
   return *t;
 }
 
-TEST_CASE("SQLCipher 4, not plain SQLite, answers in a process that also loads Botan and libsqlite3", "[storage][trap]") {
+TEST_CASE("SQLCipher 4, not plain SQLite, answers in a process that also loads Botan and libsqlite3",
+          "[storage][trap]") {
   // Make Botan do real work so its shared library (and the libsqlite3 it depends on) is loaded and used.
   auto key = keys::KeyHandle::GenerateSoftware(Alg::kEdDSA);
   REQUIRE_OK(key);
@@ -155,10 +156,10 @@ TEST_CASE("Arabic and arbitrary bytes round-trip byte for byte", "[storage]") {
   std::string path = dir.File("roundtrip.db");
   const std::vector<std::string> texts = {
       std::string(kArabicName),
-      "عبدالرَّحْمٰن",                                 // harakat (combining marks), not normalized away
+      "عبدالرَّحْمٰن",                                      // harakat (combining marks), not normalized away
       "\u200f\u0645\u0631\u064a\u0645 \u200e(Maryam)",  // RLM/LRM marks, mixed direction
-      "٠١٢٣٤٥٦٧٨٩",                                  // Arabic-Indic digits
-      "ﻻ",                                           // presentation form stays a presentation form
+      "٠١٢٣٤٥٦٧٨٩",                                     // Arabic-Indic digits
+      "ﻻ",                                              // presentation form stays a presentation form
       std::string("nul\0inside", 10),
       "",
   };

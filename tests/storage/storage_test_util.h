@@ -63,11 +63,11 @@ inline Database OpenOk(const std::string& path, const SecureBuffer& key, OpenOpt
   return std::move(*db);
 }
 
-#define REQUIRE_OK(expr)                                                  \
-  do {                                                                    \
-    auto&& wq_r_ = (expr);                                                \
-    INFO((wq_r_ ? std::string() : wq_r_.error().ToString()));             \
-    REQUIRE(wq_r_.has_value());                                           \
+#define REQUIRE_OK(expr)                                      \
+  do {                                                        \
+    auto&& wq_r_ = (expr);                                    \
+    INFO((wq_r_ ? std::string() : wq_r_.error().ToString())); \
+    REQUIRE(wq_r_.has_value());                               \
   } while (0)
 
 }  // namespace wathiq::storage::test

@@ -39,7 +39,8 @@ IssuedCredential ShortLived(const TestPki& pki) {
 std::string Present(const IssuedCredential& cred, int64_t at, std::optional<Bytes> nonce = std::nullopt) {
   auto parsed = mdoc::ParseIssuerSigned(cred.issuer_signed);
   REQUIRE(parsed);
-  qr::PresentationRequest r{&*parsed, kCivilIdDocType, {"full_name_en", "full_name_ar"}, cred.device_key.get(), at, nonce};
+  qr::PresentationRequest r{&*parsed, kCivilIdDocType, {"full_name_en", "full_name_ar"}, cred.device_key.get(), at,
+                            nonce};
   auto p = qr::BuildPresentation(r);
   REQUIRE(p);
   return p->text;
@@ -55,7 +56,8 @@ vf::Policy At(int64_t now) {
 
 TEST_CASE("verifier: a rolled-back trust list is refused once a newer one is held", "[verifier][negative]") {
   auto pki = MustMakeTestPki({.now = kPkiNow, .sequence = 7, .agencies = {}});
-  auto opened = vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>());
+  auto opened =
+      vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>());
   REQUIRE(opened);
   vf::TrustState held = opened->trust_state();
   CHECK(held.sequence == 7);
@@ -114,11 +116,13 @@ TEST_CASE("verifier: past next_update plus the grace, no verdict at all", "[veri
   // A verifier may choose a shorter grace, never a negative one.
   vf::VerifierOptions strict;
   strict.trust_list_grace = 0;
-  auto strict_v = vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>(), strict);
+  auto strict_v =
+      vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>(), strict);
   REQUIRE(strict_v);
   CHECK_FALSE(strict_v->Verify(Present(cred, next_update + 1), At(next_update + 1)));
   strict.trust_list_grace = -1;
-  CHECK_FALSE(vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>(), strict));
+  CHECK_FALSE(vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>(),
+                                 strict));
 }
 
 TEST_CASE("verifier: the state folder keeps challenges and replays across processes, 0600, fail closed",

@@ -65,11 +65,11 @@ class Binary {
         // The 5x5 neighbourhood, moved inwards at the borders as zxing does.
         const int cx = std::clamp(bx, std::min(2, bw_ - 1), std::max(bw_ - 3, 0));
         const int cy = std::clamp(by, std::min(2, bh_ - 1), std::max(bh_ - 3, 0));
-        int sum = 0, n = 0;
+        int total = 0, n = 0;
         for (int y = std::max(0, cy - 2); y <= std::min(bh_ - 1, cy + 2); ++y) {
-          for (int x = std::max(0, cx - 2); x <= std::min(bw_ - 1, cx + 2); ++x) sum += At(black, x, y), ++n;
+          for (int x = std::max(0, cx - 2); x <= std::min(bw_ - 1, cx + 2); ++x) total += At(black, x, y), ++n;
         }
-        threshold_[Index(bx, by)] = static_cast<uint8_t>(sum / n);
+        threshold_[Index(bx, by)] = static_cast<uint8_t>(total / n);
       }
     }
     // The cross-checks revisit pixels many times: one byte per pixel beats recomputing the threshold.
