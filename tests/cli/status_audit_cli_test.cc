@@ -31,24 +31,14 @@ nlohmann::json JsonOf(const test::ShellRun& r) {
   return j;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/wathiq-cli-status-XXXXXX";
-    REQUIRE(mkdtemp(tmpl));
-    path = tmpl;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string at(const std::string& f) const { return (path / f).string(); }
-};
 
 }  // namespace
 
 TEST_CASE("CLI: issue with a status reference, verify with signed tokens: valid, then revoked", "[cli][status]") {
   int64_t now = std::time(nullptr);
   auto pki = test::MustMakeTestPki({.now = now, .sequence = 1, .agencies = {}});
-  TempDir dir;
-  auto at = [&](const char* f) { return dir.at(f); };
+  test::TempDir dir("cli-status");
+  auto at = [&](const char* f) { return dir / f; };
   setenv("WATHIQ_STATE_DIR", at("verifier-state").c_str(), 1);
   auto pass = keys::SecretText::FromString("correct-horse");
   keys::SealOptions seal;
@@ -142,7 +132,7 @@ TEST_CASE("CLI: issue with a status reference, verify with signed tokens: valid,
 }
 
 TEST_CASE("CLI: audit check-proof and verify-checkpoint", "[cli][audit]") {
-  TempDir dir;
+  test::TempDir dir("cli-status");
   // A tree of 10 entries; an inclusion proof for leaf 3 and a consistency proof 4 -> 10.
   log::MemoryTree tree;
   for (int i = 0; i < 10; ++i) tree.Append(log::LeafHash(AsBytes("entry " + std::to_string(i))));
@@ -155,15 +145,15 @@ TEST_CASE("CLI: audit check-proof and verify-checkpoint", "[cli][audit]") {
   REQUIRE(inc);
   REQUIRE(cons);
   auto write = [&](const std::string& name, const std::string& text) {
-    REQUIRE(keys::WriteFileAtomically(dir.at(name), AsBytes(text), keys::WriteMode::kReplace));
-    return dir.at(name);
+    REQUIRE(keys::WriteFileAtomically(dir / name, AsBytes(text), keys::WriteMode::kReplace));
+    return dir / name;
   };
   std::string inc_json = log::InclusionProofJson(3, 10, log::LeafHash(AsBytes("entry 3")), *inc, *root10);
   auto ok = Run("audit check-proof " + write("inc.json", inc_json));
   INFO(ok.text);
   CHECK(ok.rc == 0);
   CHECK(JsonOf(ok)["valid"] == true);
-  auto ok_stdin = Run("audit check-proof - < " + dir.at("inc.json"));
+  auto ok_stdin = Run("audit check-proof - < " + dir / "inc.json");
   CHECK(ok_stdin.rc == 0);
   auto cok = Run("audit check-proof " + write("cons.json", log::ConsistencyProofJson(4, 10, *cons, *root4, *root10)));
   CHECK(cok.rc == 0);
@@ -174,7 +164,7 @@ TEST_CASE("CLI: audit check-proof and verify-checkpoint", "[cli][audit]") {
   CHECK(bad.rc == 1);
   CHECK(JsonOf(bad)["valid"] == false);
   // Unreadable or malformed: exit 3.
-  CHECK(Run("audit check-proof " + dir.at("missing.json")).rc == 3);
+  CHECK(Run("audit check-proof " + dir / "missing.json").rc == 3);
   CHECK(Run("audit check-proof " + write("junk.json", "{\"type\": \"inclusion\"")).rc == 3);
   CHECK(Run("audit --json check-proof " + write("extra.json", R"({"type": "inclusion", "x": 1})")).rc == 3);
   CHECK(Run("audit check-proof").rc == 2);

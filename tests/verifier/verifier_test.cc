@@ -18,15 +18,6 @@ namespace qr = wathiq::mdoc::qr;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/wathiq-verifier-XXXXXX";
-    REQUIRE(mkdtemp(tmpl));
-    path = tmpl;
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // A short-lived credential without a status reference: valid with no status lists loaded.
 IssuedCredential ShortLived(const TestPki& pki) {
@@ -129,8 +120,8 @@ TEST_CASE("verifier: the state folder keeps challenges and replays across proces
           "[verifier][state]") {
   auto pki = MustMakeTestPki();
   auto cred = ShortLived(pki);
-  TempDir dir;
-  std::string folder = (dir.path / "state").string();
+  test::TempDir dir("verifier");
+  std::string folder = (dir.path() / "state").string();
   auto open = [&] {
     auto s = vf::FileState::Open(folder);
     REQUIRE(s);
@@ -143,7 +134,7 @@ TEST_CASE("verifier: the state folder keeps challenges and replays across proces
   auto challenge = open().NewChallenge("Checkpoint 7", pki.now);
   REQUIRE(challenge);
   struct stat st;
-  REQUIRE(::stat((dir.path / "state" / "challenges.json").c_str(), &st) == 0);
+  REQUIRE(::stat((dir.path() / "state" / "challenges.json").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   REQUIRE(::stat(folder.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
@@ -175,7 +166,7 @@ TEST_CASE("verifier: the state folder keeps challenges and replays across proces
   CHECK(held->payload_sha256 == Bytes(32, 1));
 
   // A damaged state file is an error, never an empty state that forgets answered challenges.
-  REQUIRE(keys::WriteFileAtomically((dir.path / "state" / "challenges.json").string(), AsBytes("{not json"),
+  REQUIRE(keys::WriteFileAtomically((dir.path() / "state" / "challenges.json").string(), AsBytes("{not json"),
                                     keys::WriteMode::kReplace));
   auto damaged = open().Verify(answer, At(pki.now + 40));
   REQUIRE_FALSE(damaged);
