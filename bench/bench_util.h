@@ -52,7 +52,8 @@ inline void Row(const std::string& name, double ops, const std::string& note = "
 
 inline void Ratio(const std::string& name, double a, double b, double target = 0) {
   if (target > 0) {
-    std::printf("  %-58s %12.2f     (target >= %.2f: %s)\n", name.c_str(), a / b, target, a / b >= target ? "met" : "NOT met");
+    std::printf("  %-58s %12.2f     (target >= %.2f: %s)\n", name.c_str(), a / b, target,
+                a / b >= target ? "met" : "NOT met");
   } else {
     std::printf("  %-58s %12.2f\n", name.c_str(), a / b);
   }

@@ -38,11 +38,12 @@ cbor::Value PresentationLike() {
   mso.Set("docType", V::Text("kw.gov.paci.civil_id.1"));
   V doc = V::MakeMap();
   doc.Set("docType", V::Text("kw.gov.paci.civil_id.1"));
-  doc.Set("issuerSigned", V::MakeMap({{V::Text("nameSpaces"), V::MakeMap({{V::Text("kw.gov.paci.civil_id.1"), items}})},
-                                      {V::Text("issuerAuth"), V::MakeArray({V::Bytes(RandomBytes(14)), V::MakeMap(),
-                                                                            V::EncodedCbor(mso), V::Bytes(RandomBytes(64))})}}));
+  doc.Set("issuerSigned",
+          V::MakeMap({{V::Text("nameSpaces"), V::MakeMap({{V::Text("kw.gov.paci.civil_id.1"), items}})},
+                      {V::Text("issuerAuth"), V::MakeArray({V::Bytes(RandomBytes(14)), V::MakeMap(),
+                                                            V::EncodedCbor(mso), V::Bytes(RandomBytes(64))})}}));
   doc.Set("deviceSigned", V::MakeMap({{V::Text("deviceAuth"), V::MakeArray({V::Bytes(RandomBytes(3)), V::MakeMap(),
-                                                                             V::Null(), V::Bytes(RandomBytes(64))})}}));
+                                                                            V::Null(), V::Bytes(RandomBytes(64))})}}));
   return V::MakeArray({V::Uint(1), V::Uint(1767225600), V::Null(),
                        V::MakeMap({{V::Text("version"), V::Text("1.0")},
                                    {V::Text("documents"), V::MakeArray({doc})},
@@ -83,7 +84,8 @@ int main() {
       unsigned char der[80];
       unsigned char* dp = der;
       ECDSA_SIG* sig = ECDSA_SIG_new();
-      ECDSA_SIG_set0(sig, BN_bin2bn(msg->signature.data(), 32, nullptr), BN_bin2bn(msg->signature.data() + 32, 32, nullptr));
+      ECDSA_SIG_set0(sig, BN_bin2bn(msg->signature.data(), 32, nullptr),
+                     BN_bin2bn(msg->signature.data() + 32, 32, nullptr));
       int der_len = i2d_ECDSA_SIG(sig, &dp);
       ECDSA_SIG_free(sig);
       EVP_MD_CTX* ctx = EVP_MD_CTX_new();

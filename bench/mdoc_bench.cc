@@ -205,9 +205,9 @@ int main() {
     mdoc::qr::PresentationRequest r{&*vparsed, kDocType, *profile, &dk, pki.now, std::nullopt};
     auto p = mdoc::qr::BuildPresentation(r);
     if (!p) std::abort();
-    auto check = officer->Verify(p->text, policy);
+    auto report = officer->Verify(p->text, policy);
     std::printf("  %-28s %8zu %8zu %10zu %8d  %s\n", name, p->cbor_bytes, p->zlib_bytes, p->text.size(),
-                wallet::MinVersionFor(p->text.size(), 'M'), check ? std::string(verifier::VerdictName(check->verdict)).c_str() : check.error().message.c_str());
+                wallet::MinVersionFor(p->text.size(), 'M'), report ? std::string(verifier::VerdictName(report->verdict)).c_str() : report.error().message.c_str());
   };
   std::printf("  checkpoint_identity from a credential issued for the QR:\n");
   variant("6 of 12, 3 days, no status", false, true, **device);

@@ -78,7 +78,8 @@ Cost DecodeInChild(const wathiq::Bytes& image) {
     ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
     auto r = wathiq::verifier::DecodeQrImage(image);
     ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
-    const double ms = static_cast<double>(t1.tv_sec - t0.tv_sec) * 1e3 + static_cast<double>(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    const double ms =
+        static_cast<double>(t1.tv_sec - t0.tv_sec) * 1e3 + static_cast<double>(t1.tv_nsec - t0.tv_nsec) / 1e6;
     const std::string what = r ? std::string("decoded") : r.error().ToString().substr(0, 60);
     char line[256];
     const int n = std::snprintf(line, sizeof line, "%.3f %ld %s", ms, StatusKib("VmHWM:") - base, what.c_str());
@@ -171,8 +172,8 @@ int main(int argc, char** argv) {
         if (wathiq::verifier::DecodeQrGrey(white.data(), side, side)) ++failures;
       }));
     }
-    std::printf("no code in a %dx%d frame: noise %.3f ms, blank %.3f ms (decode only)\n", side, side,
-                Median(t_noise), Median(t_white));
+    std::printf("no code in a %dx%d frame: noise %.3f ms, blank %.3f ms (decode only)\n", side, side, Median(t_noise),
+                Median(t_white));
   }
   // Hostile images (outside review, denial of service). Before the fix, measured on this machine: the
   // tiled PNG cost 71 s of CPU (7 MB peak RSS), the 8000x8000 PNG 1.05 s and 196 MB peak RSS.

@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   const Date today{2025, 6, 1};
   const auto& docs = Catalogue::Default().doc_types();
-  const unsigned pick = data[0] % (docs.size() + 1);
+  const size_t pick = data[0] % (docs.size() + 1);
   if (pick == docs.size()) {
     auto spec = Catalogue::ParseDocType(text);
     if (spec) {

@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto docs = mdoc::ParseDeviceResponse(ByteView(data, size));
   if (!docs) return 0;
   mdoc::DocumentVerifier verifier(*w.pki.trust_list);
-  Bytes transcript = cbor::Encode(cbor::Value::MakeArray({cbor::Value::Null(), cbor::Value::Null(), cbor::Value::Null()}));
+  Bytes transcript =
+      cbor::Encode(cbor::Value::MakeArray({cbor::Value::Null(), cbor::Value::Null(), cbor::Value::Null()}));
   for (const auto& d : *docs) {
     auto r = verifier.VerifyDocument(d, {transcript, Bytes(32, 7)}, mdoc::VerifyOptions{w.pki.now});
     if (r.ok() && r.document->device_authenticated()) std::abort();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs exactly what Wathiq needs on Debian 12: build tools, libraries, SoftHSM2, clang for
 # sanitizers/fuzzing, Go with golang.org/x/mod (the log's interop peer, built offline), Node.js (only
-# if absent) and the interop tests' pinned npm packages.
+# if absent) and the interop tests' pinned npm packages (into npm's cache; never into the source tree).
 # Idempotent and non-interactive. Run as root or with sudo available.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,7 +11,7 @@ packages=(
   libssl-dev libsodium-dev libbotan-2-dev nlohmann-json3-dev catch2
   libcbor-dev zlib1g-dev libzopfli-dev libqrencode-dev libzxing-dev libpng-dev libstb-dev libjpeg-dev
   libcpp-httplib-dev libcli11-dev libexpected-dev libp11-kit-dev softhsm2 openssl
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format-14
   python3 python3-cbor2 python3-cryptography
   golang-go golang-golang-x-mod-dev
 )
@@ -89,11 +89,19 @@ if [ "$node_major" -lt 18 ]; then
 fi
 command -v npm >/dev/null || { echo "bootstrap: npm missing" >&2; exit 1; }
 
-if [ -f "$here/tests/interop/package-lock.json" ]; then
-  if [ ! -d "$here/tests/interop/node_modules" ] || \
-     [ "$here/tests/interop/package-lock.json" -nt "$here/tests/interop/node_modules/.package-lock.json" ]; then
-    echo "bootstrap: npm ci (tests/interop)"
-    (cd "$here/tests/interop" && npm ci --no-audit --no-fund --loglevel=error)
+# The interop peers' pinned packages go into npm's cache (~/.npm), not into the source tree: the tests
+# install node_modules into the build folder from it (the interop_npm_ci fixture). Priming the cache here
+# keeps the test run's install offline.
+lock="$here/tests/interop/package-lock.json"
+if [ -f "$lock" ]; then
+  stamp="$(npm config get cache)/wathiq-interop-lock.sha256"  # the lock file the cache was primed from
+  if [ ! -f "$stamp" ] || ! sha256sum --status -c "$stamp" 2>/dev/null; then
+    echo "bootstrap: npm cache (tests/interop peers)"
+    prime=$(mktemp -d)
+    trap 'rm -rf "$prime"' EXIT
+    cp "$here/tests/interop/package.json" "$lock" "$prime/"
+    (cd "$prime" && npm ci --prefer-offline --ignore-scripts --no-audit --no-fund --loglevel=error)
+    sha256sum "$lock" >"$stamp"
   fi
 fi
 echo "bootstrap: ok"

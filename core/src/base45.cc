@@ -37,8 +37,8 @@ std::string Encode(ByteView data) {
 
 Result<Bytes> Decode(std::string_view text) {
   if (text.size() % 3 == 1) {
-    return Fail(Errc::kMalformed, "base45: length " + std::to_string(text.size()) +
-                                      " leaves a single dangling character");
+    return Fail(Errc::kMalformed,
+                "base45: length " + std::to_string(text.size()) + " leaves a single dangling character");
   }
   Bytes out;
   out.reserve(text.size() / 3 * 2 + 1);
@@ -48,8 +48,8 @@ Result<Bytes> Decode(std::string_view text) {
     for (size_t k = 0; k < chunk; ++k) {
       int8_t v = kIndex[static_cast<uint8_t>(text[i + k])];
       if (v < 0) {
-        return Fail(Errc::kMalformed, "base45: character at offset " + std::to_string(i + k) +
-                                          " is not in the alphabet");
+        return Fail(Errc::kMalformed,
+                    "base45: character at offset " + std::to_string(i + k) + " is not in the alphabet");
       }
       n += static_cast<unsigned>(v) * mul;
       mul *= 45;

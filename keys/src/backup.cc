@@ -99,8 +99,8 @@ Result<ParsedShare> Parse(std::string_view text) {
 
 Result<std::vector<SecretText>> SplitKeyForBackup(const Signer& key, int threshold, int count) {
   if (threshold < 2 || count < threshold || count > 255) {
-    return Fail(Errc::kInvalidArgument, "need 2 <= M <= N <= 255 (got " + std::to_string(threshold) + "-of-" +
-                                            std::to_string(count) + ")");
+    return Fail(Errc::kInvalidArgument,
+                "need 2 <= M <= N <= 255 (got " + std::to_string(threshold) + "-of-" + std::to_string(count) + ")");
   }
   WQ_ASSIGN(SecureBuffer secret, internal::ExportSecretForSealing(key));
   WQ_ASSIGN(PublicKey pub, key.public_key());

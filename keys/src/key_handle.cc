@@ -71,7 +71,8 @@ Status KeyHandle::SelfTest() const {
   static constexpr std::string_view kMsg = "wathiq key self-test";
   WQ_ASSIGN(Bytes sig, signer_->Sign(AsBytes(kMsg)));
   auto st = verifier_->Verify(AsBytes(kMsg), sig);
-  if (!st) return Fail(Errc::kCrypto, "key " + *key_id_ + " failed its self-test: the secret does not match the public key");
+  if (!st)
+    return Fail(Errc::kCrypto, "key " + *key_id_ + " failed its self-test: the secret does not match the public key");
   return Ok();
 }
 

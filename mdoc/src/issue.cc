@@ -88,7 +88,8 @@ constexpr int64_t kLastTdate = 253402300799;  // 9999-12-31T23:59:59Z, the last 
 // straight into its slot in the MSO: it runs millions of times in a batch, and a value tree per credential
 // would cost a third of the signature. A test decodes the result strictly and re-encodes it.
 Result<Bytes> DocumentSigner::Issue(const IssueRequest& r) const {
-  if (r.doc_type.empty() || r.name_space.empty()) return Fail(Errc::kInvalidArgument, "docType and namespace are required");
+  if (r.doc_type.empty() || r.name_space.empty())
+    return Fail(Errc::kInvalidArgument, "docType and namespace are required");
   if (r.elements.empty()) return Fail(Errc::kInvalidArgument, "a credential needs at least one element");
   if (r.validity.valid_until <= r.validity.valid_from) {
     return Fail(Errc::kInvalidArgument, "validUntil must be after validFrom");
@@ -135,7 +136,7 @@ Result<Bytes> DocumentSigner::Issue(const IssueRequest& r) const {
   mso.push_back(0xa1);
   AppendText(mso, r.name_space);
   cbor::AppendHead(mso, 5, n);
-  std::vector<size_t> slot(n);  // by digestID: where its digest goes in `mso`
+  std::vector<size_t> slot(n);           // by digestID: where its digest goes in `mso`
   for (uint32_t id = 0; id < n; ++id) {  // uint keys in ascending order are in encoded order
     cbor::AppendHead(mso, 0, id);
     cbor::AppendHead(mso, 2, 32);

@@ -23,8 +23,9 @@ std::string FormatTdate(int64_t seconds) {
   int64_t rem = seconds - date.DaysSinceEpoch() * 86400;
   if (date.year < 0 || date.year > 9999) {  // not an RFC 3339 year; kept printable for messages
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%sT%02lld:%02lld:%02lldZ", date.ToString().c_str(), static_cast<long long>(rem / 3600),
-                  static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+    std::snprintf(buf, sizeof buf, "%sT%02lld:%02lld:%02lldZ", date.ToString().c_str(),
+                  static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
+                  static_cast<long long>(rem % 60));
     return buf;
   }
   // Written digit by digit: issuance formats three per credential, and snprintf costs more than the rest
@@ -43,7 +44,9 @@ std::string FormatTdate(int64_t seconds) {
 }
 
 Result<int64_t> ParseTdate(std::string_view s) {
-  auto bad = [&](const char* why) { return Fail(Errc::kMalformed, "tdate '" + std::string(s.substr(0, 40)) + "': " + why); };
+  auto bad = [&](const char* why) {
+    return Fail(Errc::kMalformed, "tdate '" + std::string(s.substr(0, 40)) + "': " + why);
+  };
   int h, mi, se;
   if (s.size() < 20 || (s[10] != 'T' && s[10] != 't') || !Digits(s, 11, 2, h) || s[13] != ':' ||
       !Digits(s, 14, 2, mi) || s[16] != ':' || !Digits(s, 17, 2, se)) {

@@ -5,8 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "support/pki_fixture.h"
-#include "test_util.h"
+#include "cli/cli_fixture.h"
 #include "mdoc/mdoc_test_util.h"
 #include "wathiq/core/base45.h"
 #include "wathiq/core/zlib.h"
@@ -16,42 +15,17 @@
 using namespace wathiq;
 namespace fs = std::filesystem;
 
-namespace {
-
-test::ShellRun Run(const std::string& args) {
-  return test::RunShell(std::string("WATHIQ_PASSPHRASE=correct-horse ") + WATHIQ_CLI_PATH + " " + args);
-}
-
-}  // namespace
+using test::RunCli;
 
 TEST_CASE("CLI: issuer issue, wallet show and present, verify from the PNG", "[cli]") {
-  int64_t now = std::time(nullptr);
-  auto pki = test::MustMakeTestPki({.now = now, .sequence = 1, .agencies = {}});
-  char tmpl[] = "/tmp/wathiq-cli-XXXXXX";
-  REQUIRE(mkdtemp(tmpl));
-  fs::path dir(tmpl);
-  auto at = [&](const char* f) { return (dir / f).string(); };
-  setenv("WATHIQ_STATE_DIR", at("verifier-state").c_str(), 1);  // the officer's state folder for this test
-  auto pass = keys::SecretText::FromString("correct-horse");
-  keys::SealOptions seal;
-  seal.kdf = keys::KdfParams::Min();
-  const auto& paci = pki.agency("paci");
-  REQUIRE(keys::WriteSealedKeyFile(at("ds.wqkey"), paci.ds_key, pass, seal));
-  auto device = keys::KeyHandle::GenerateSoftware(Alg::kES256, "device");
-  REQUIRE(device);
-  REQUIRE(keys::WriteSealedKeyFile(at("device.wqkey"), *device, pass, seal));
-  REQUIRE(keys::WriteFileAtomically(at("ds.pem"), AsBytes(paci.ds_cert.ToPem()), keys::WriteMode::kReplace));
-  REQUIRE(keys::WriteFileAtomically(at("root.pem"), AsBytes(pki.root_cert.ToPem()), keys::WriteMode::kReplace));
-  REQUIRE(keys::WriteFileAtomically(at("tl.cbor"), pki.trust_list_bytes, keys::WriteMode::kReplace));
-  const std::string record = R"({"civil_id_number": "290010112346", "card_serial": "KW1234567",
-    "full_name_ar": "محمد عبدالله العلي", "full_name_en": "Mohammad Abdullah Al-Ali", "birth_date": "1990-01-01",
-    "sex": 1, "nationality": "KW", "issue_date": "2025-06-01", "expiry_date": "2030-05-31"})";
-  REQUIRE(keys::WriteFileAtomically(at("record.json"), AsBytes(record), keys::WriteMode::kReplace));
-  std::string trust = " --trust-list " + at("tl.cbor") + " --root " + at("root.pem");
+  test::CliFolder folder("cli");
+  folder.AddIssuerFiles();
+  const int64_t now = folder.now;
+  auto at = [&](const char* f) { return folder.at(f); };
+  const std::string& trust = folder.trust;
 
   // Three days and no status reference: a short-lived credential, which verifiers accept without a list.
-  auto issue = Run("issuer --json issue --record " + at("record.json") + " --doctype kw.gov.paci.civil_id.1 --device-key " +
-                   at("device.wqkey") + " --signer-cert " + at("ds.pem") + " --signer-key " + at("ds.wqkey") +
+  auto issue = RunCli("issuer --json issue" + folder.IssueArgs() +
                    " --valid-days 3 --out " + at("civil-id.mdoc"));
   INFO(issue.text);
   REQUIRE(issue.rc == 0);
@@ -60,32 +34,31 @@ TEST_CASE("CLI: issuer issue, wallet show and present, verify from the PNG", "[c
   CHECK(j["elements"] == 11);  // nine supplied, two age_over derived
 
   // Refuses to overwrite, and refuses a record that breaks a rule (naming it).
-  CHECK(Run("issuer issue --record " + at("record.json") + " --doctype kw.gov.paci.civil_id.1 --device-key " +
-            at("device.wqkey") + " --signer-cert " + at("ds.pem") + " --signer-key " + at("ds.wqkey") + " --out " +
+  CHECK(RunCli("issuer issue" + folder.IssueArgs() + " --out " +
             at("civil-id.mdoc")).rc != 0);
   REQUIRE(keys::WriteFileAtomically(at("bad.json"), AsBytes(R"({"full_name_en": "X"})"), keys::WriteMode::kReplace));
-  auto bad = Run("issuer issue --record " + at("bad.json") + " --doctype kw.gov.paci.civil_id.1 --device-key " +
+  auto bad = RunCli("issuer issue --record " + at("bad.json") + " --doctype kw.gov.paci.civil_id.1 --device-key " +
                  at("device.wqkey") + " --signer-cert " + at("ds.pem") + " --signer-key " + at("ds.wqkey") + " --out " +
                  at("bad.mdoc"));
   CHECK(bad.rc == 2);
   CHECK_THAT(bad.text, Catch::Contains("missing required element 'civil_id_number'"));
 
-  auto show = Run("wallet show " + at("civil-id.mdoc") + trust);
+  auto show = RunCli("wallet show " + at("civil-id.mdoc") + trust);
   INFO(show.text);
   CHECK(show.rc == 0);
   CHECK_THAT(show.text, Catch::Contains("محمد عبدالله العلي"));
   CHECK_THAT(show.text, Catch::Contains("issuer verification: valid"));
   // The verdict comes before any element value.
   CHECK(show.text.find("issuer verification") < show.text.find("محمد عبدالله العلي"));
-  auto unverified = Run("wallet show " + at("civil-id.mdoc"));
+  auto unverified = RunCli("wallet show " + at("civil-id.mdoc"));
   CHECK(unverified.rc == 0);
   CHECK_THAT(unverified.text, Catch::Contains("UNVERIFIED"));
 
-  auto present = Run("wallet present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
+  auto present = RunCli("wallet present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
                      " --profile checkpoint_identity --png " + at("qr.png") + " --text-out " + at("qr.txt"));
   INFO(present.text);
   REQUIRE(present.rc == 0);
-  auto verify = Run("verify --json --image " + at("qr.png") + trust);
+  auto verify = RunCli("verify --json --image " + at("qr.png") + trust);
   INFO(verify.text);
   CHECK(verify.rc == 0);
   auto vj = nlohmann::json::parse(verify.text.substr(verify.text.find('{')), nullptr, false);
@@ -99,63 +72,61 @@ TEST_CASE("CLI: issuer issue, wallet show and present, verify from the PNG", "[c
   }
   CHECK(name_seen);
   // The same QR shown again: this officer already accepted it.
-  auto again = Run("verify --image " + at("qr.png") + trust + " --json");
+  auto again = RunCli("verify --image " + at("qr.png") + trust + " --json");
   CHECK(again.rc == 1);
   CHECK_THAT(again.text, Catch::Contains("replayed"));
 
-  auto stale = Run("verify --now " + std::to_string(now + 600) + " --text " + at("qr.txt") + trust);
+  auto stale = RunCli("verify --now " + std::to_string(now + 600) + " --text " + at("qr.txt") + trust);
   CHECK(stale.rc == 1);
   CHECK_THAT(stale.text, Catch::Contains("presentation_stale"));
 
   // A credential for QR use: only the checkpoint_identity elements, three days, no status list: the
   // smallest QR. A year-long one without a status reference cannot be confirmed.
-  std::string issue_args = "issuer --json issue --record " + at("record.json") + " --doctype kw.gov.paci.civil_id.1 --device-key " +
-                           at("device.wqkey") + " --signer-cert " + at("ds.pem") + " --signer-key " + at("ds.wqkey");
-  auto small = Run(issue_args + " --only checkpoint_identity --valid-days 3 --out " + at("qr-id.mdoc"));
+  std::string issue_args = "issuer --json issue" + folder.IssueArgs();
+  auto small = RunCli(issue_args + " --only checkpoint_identity --valid-days 3 --out " + at("qr-id.mdoc"));
   INFO(small.text);
   REQUIRE(small.rc == 0);
   CHECK(nlohmann::json::parse(small.text.substr(small.text.find('{')))["elements"] == 6);
-  auto small_qr = Run("wallet --json present --credential " + at("qr-id.mdoc") + " --device-key " + at("device.wqkey") +
+  auto small_qr = RunCli("wallet --json present --credential " + at("qr-id.mdoc") + " --device-key " + at("device.wqkey") +
                       " --profile checkpoint_identity --text-out " + at("small.txt"));
   INFO(small_qr.text);
   REQUIRE(small_qr.rc == 0);
   auto sj = nlohmann::json::parse(small_qr.text.substr(small_qr.text.find('{')));
   CHECK(sj["version"].get<int>() <= 27);
   CHECK(sj["characters"].get<int>() <= 1637);
-  CHECK(Run("verify --text " + at("small.txt") + trust).rc == 0);
-  REQUIRE(Run(issue_args + " --only checkpoint_identity --valid-days 365 --out " + at("long.mdoc")).rc == 0);
-  REQUIRE(Run("wallet present --credential " + at("long.mdoc") + " --device-key " + at("device.wqkey") +
+  CHECK(RunCli("verify --text " + at("small.txt") + trust).rc == 0);
+  REQUIRE(RunCli(issue_args + " --only checkpoint_identity --valid-days 365 --out " + at("long.mdoc")).rc == 0);
+  REQUIRE(RunCli("wallet present --credential " + at("long.mdoc") + " --device-key " + at("device.wqkey") +
               " --profile checkpoint_identity --text-out " + at("long.txt")).rc == 0);
-  auto unlisted = Run("verify --text " + at("long.txt") + trust);
+  auto unlisted = RunCli("verify --text " + at("long.txt") + trust);
   CHECK_THAT(unlisted.text, Catch::Contains("cannot_confirm_status") && Catch::Contains("no status reference"));
-  CHECK(Run(issue_args + " --only no_such_profile --out " + at("x.mdoc")).rc != 0);
+  CHECK(RunCli(issue_args + " --only no_such_profile --out " + at("x.mdoc")).rc != 0);
 
   // Challenge mode through files.
-  REQUIRE(Run("verify challenge --name Checkpoint-7 --out " + at("wqc.txt")).rc == 0);
-  REQUIRE(Run("wallet present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
+  REQUIRE(RunCli("verify challenge --name Checkpoint-7 --out " + at("wqc.txt")).rc == 0);
+  REQUIRE(RunCli("wallet present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
               " --disclose full_name_en --challenge " + at("wqc.txt") + " --text-out " + at("answer.txt")).rc == 0);
-  CHECK(Run("verify --text " + at("answer.txt") + " --challenge " + at("wqc.txt") + trust).rc == 0);
+  CHECK(RunCli("verify --text " + at("answer.txt") + " --challenge " + at("wqc.txt") + trust).rc == 0);
   // The same answer again, with or without naming the challenge: answered already.
-  auto replay = Run("verify --text " + at("answer.txt") + trust);
+  auto replay = RunCli("verify --text " + at("answer.txt") + trust);
   CHECK(replay.rc == 1);
   CHECK_THAT(replay.text, Catch::Contains("replayed"));
-  CHECK_THAT(Run("verify --text " + at("answer.txt") + " --challenge " + at("wqc.txt") + trust).text,
+  CHECK_THAT(RunCli("verify --text " + at("answer.txt") + " --challenge " + at("wqc.txt") + trust).text,
              Catch::Contains("replayed"));
   // A photographed answer does not stay fresh: the time shown comes from the state folder, not the caller.
-  REQUIRE(Run("verify challenge --name Checkpoint-7 --out " + at("wqc2.txt")).rc == 0);
-  REQUIRE(Run("wallet present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
+  REQUIRE(RunCli("verify challenge --name Checkpoint-7 --out " + at("wqc2.txt")).rc == 0);
+  REQUIRE(RunCli("wallet present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
               " --disclose full_name_en --challenge " + at("wqc2.txt") + " --text-out " + at("answer2.txt")).rc == 0);
-  auto late = Run("verify --now " + std::to_string(now + 400) + " --text " + at("answer2.txt") + " --challenge " +
+  auto late = RunCli("verify --now " + std::to_string(now + 400) + " --text " + at("answer2.txt") + " --challenge " +
                   at("wqc2.txt") + trust);
   CHECK(late.rc == 1);
   CHECK_THAT(late.text, Catch::Contains("presentation_stale"));
-  CHECK(Run("verify --text " + at("answer2.txt") + " --challenge-at " + std::to_string(now + 400) + trust).rc == 2);
+  CHECK(RunCli("verify --text " + at("answer2.txt") + " --challenge-at " + std::to_string(now + 400) + trust).rc == 2);
   // A challenge nobody recorded: fail closed.
   fs::remove_all(at("verifier-state"));
-  auto unknown = Run("verify --text " + at("answer2.txt") + " --challenge " + at("wqc2.txt") + trust);
+  auto unknown = RunCli("verify --text " + at("answer2.txt") + " --challenge " + at("wqc2.txt") + trust);
   CHECK(unknown.rc == 1);
   CHECK_THAT(unknown.text, Catch::Contains("did not show"));
-  fs::remove_all(dir);
 }
 
 namespace {
@@ -178,16 +149,11 @@ std::string WithVersion(const std::string& wq1, const std::string& version) {
 
 TEST_CASE("CLI: hostile QR text never reaches the officer terminal, bad clocks, stale or old trust lists",
           "[cli][negative]") {
-  int64_t now = std::time(nullptr);
-  auto pki = test::MustMakeTestPki({.now = now, .sequence = 5, .agencies = {}});
-  char tmpl[] = "/tmp/wathiq-cli-XXXXXX";
-  REQUIRE(mkdtemp(tmpl));
-  fs::path dir(tmpl);
-  auto at = [&](const char* f) { return (dir / f).string(); };
-  setenv("WATHIQ_STATE_DIR", at("verifier-state").c_str(), 1);
-  REQUIRE(keys::WriteFileAtomically(at("root.pem"), AsBytes(pki.root_cert.ToPem()), keys::WriteMode::kReplace));
-  REQUIRE(keys::WriteFileAtomically(at("tl.cbor"), pki.trust_list_bytes, keys::WriteMode::kReplace));
-  std::string trust = " --trust-list " + at("tl.cbor") + " --root " + at("root.pem");
+  test::CliFolder folder("cli", 5);
+  const int64_t now = folder.now;
+  const auto& pki = folder.pki;
+  auto at = [&](const char* f) { return folder.at(f); };
+  const std::string& trust = folder.trust;
   auto cred = test::IssueCivilId(pki, [](mdoc::IssueRequest& r) {
     r.status.reset();  // short-lived and unlisted: valid without status lists
     r.validity.valid_until = r.validity.valid_from + 3 * test::kDay;
@@ -202,7 +168,7 @@ TEST_CASE("CLI: hostile QR text never reaches the officer terminal, bad clocks, 
     std::string evil = WithVersion(p->text, "\x1b[2J\x1b[H\x1b[32mverdict: valid\x1b[0m\xc2\x9b\xe2\x80\xae");
     REQUIRE(keys::WriteFileAtomically(at("evil.txt"), AsBytes(evil), keys::WriteMode::kReplace));
     for (const char* json : {"", " --json"}) {
-      auto r = Run("verify --text " + at("evil.txt") + trust + json);
+      auto r = RunCli("verify --text " + at("evil.txt") + trust + json);
       INFO(r.text);
       CHECK(r.rc == 1);
       CHECK(r.text.find('\x1b') == std::string::npos);
@@ -214,16 +180,16 @@ TEST_CASE("CLI: hostile QR text never reaches the officer terminal, bad clocks, 
   }
   SECTION("extreme or negative clocks and windows are usage errors") {
     REQUIRE(keys::WriteFileAtomically(at("qr.txt"), AsBytes(p->text), keys::WriteMode::kReplace));
-    CHECK(Run("verify --now 9223372036854775807 --text " + at("qr.txt") + trust).rc == 2);
-    CHECK(Run("verify --now -5 --text " + at("qr.txt") + trust).rc == 2);
-    CHECK(Run("verify --max-age -1 --text " + at("qr.txt") + trust).rc == 2);
-    CHECK(Run("verify --max-age 9223372036854775807 --text " + at("qr.txt") + trust).rc == 2);
-    CHECK(Run("verify --text " + at("qr.txt") + trust + " --now 9223372036854775807").rc == 2);
+    CHECK(RunCli("verify --now 9223372036854775807 --text " + at("qr.txt") + trust).rc == 2);
+    CHECK(RunCli("verify --now -5 --text " + at("qr.txt") + trust).rc == 2);
+    CHECK(RunCli("verify --max-age -1 --text " + at("qr.txt") + trust).rc == 2);
+    CHECK(RunCli("verify --max-age 9223372036854775807 --text " + at("qr.txt") + trust).rc == 2);
+    CHECK(RunCli("verify --text " + at("qr.txt") + trust + " --now 9223372036854775807").rc == 2);
   }
   SECTION("a trust list past next_update plus the grace gives no verdict") {
     REQUIRE(keys::WriteFileAtomically(at("qr.txt"), AsBytes(p->text), keys::WriteMode::kReplace));
     int64_t late = pki.content.next_update + 24 * 3600 + 60;
-    auto r = Run("verify --now " + std::to_string(late) + " --text " + at("qr.txt") + trust);
+    auto r = RunCli("verify --now " + std::to_string(late) + " --text " + at("qr.txt") + trust);
     INFO(r.text);
     CHECK(r.rc == 1);
     CHECK_THAT(r.text, Catch::Contains("trust_list_stale"));
@@ -237,12 +203,11 @@ TEST_CASE("CLI: hostile QR text never reaches the officer terminal, bad clocks, 
     REQUIRE(old_bytes);
     REQUIRE(keys::WriteFileAtomically(at("old.cbor"), *old_bytes, keys::WriteMode::kReplace));
     std::string old_trust = " --trust-list " + at("old.cbor") + " --root " + at("root.pem");
-    CHECK(Run("verify --text " + at("qr.txt") + old_trust).rc == 0);  // nothing newer held yet
-    CHECK(Run("verify --text " + at("qr.txt") + trust).rc == 1);      // sequence 5 now held (replayed QR)
-    auto rolled = Run("verify --text " + at("qr.txt") + old_trust);
+    CHECK(RunCli("verify --text " + at("qr.txt") + old_trust).rc == 0);  // nothing newer held yet
+    CHECK(RunCli("verify --text " + at("qr.txt") + trust).rc == 1);      // sequence 5 now held (replayed QR)
+    auto rolled = RunCli("verify --text " + at("qr.txt") + old_trust);
     INFO(rolled.text);
     CHECK(rolled.rc == 1);
     CHECK_THAT(rolled.text, Catch::Contains("trust_list_rollback"));
   }
-  fs::remove_all(dir);
 }

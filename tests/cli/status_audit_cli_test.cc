@@ -4,10 +4,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "cli/cli_fixture.h"
 #include "mdoc/mdoc_test_util.h"
-#include "support/pki_fixture.h"
 #include "support/status_fixture.h"
-#include "test_util.h"
 #include "wathiq/keys/keystore.h"
 #include "wathiq/log/checkpoint.h"
 #include "wathiq/log/merkle.h"
@@ -19,58 +18,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
-test::ShellRun Run(const std::string& args) {
-  return test::RunShell(std::string("WATHIQ_PASSPHRASE=correct-horse ") + WATHIQ_CLI_PATH + " " + args);
-}
-
-nlohmann::json JsonOf(const test::ShellRun& r) {
-  auto at = r.text.find('{');
-  REQUIRE(at != std::string::npos);
-  auto j = nlohmann::json::parse(r.text.substr(at), nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  return j;
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/wathiq-cli-status-XXXXXX";
-    REQUIRE(mkdtemp(tmpl));
-    path = tmpl;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string at(const std::string& f) const { return (path / f).string(); }
-};
+using test::JsonOf;
+using test::RunCli;
 
 }  // namespace
 
 TEST_CASE("CLI: issue with a status reference, verify with signed tokens: valid, then revoked", "[cli][status]") {
-  int64_t now = std::time(nullptr);
-  auto pki = test::MustMakeTestPki({.now = now, .sequence = 1, .agencies = {}});
-  TempDir dir;
-  auto at = [&](const char* f) { return dir.at(f); };
-  setenv("WATHIQ_STATE_DIR", at("verifier-state").c_str(), 1);
-  auto pass = keys::SecretText::FromString("correct-horse");
-  keys::SealOptions seal;
-  seal.kdf = keys::KdfParams::Min();
+  test::CliFolder folder("cli-status");
+  folder.AddIssuerFiles();
+  const int64_t now = folder.now;
+  const auto& pki = folder.pki;
   const auto& paci = pki.agency("paci");
-  REQUIRE(keys::WriteSealedKeyFile(at("ds.wqkey"), paci.ds_key, pass, seal));
-  auto device = keys::KeyHandle::GenerateSoftware(Alg::kES256, "device");
-  REQUIRE(device);
-  REQUIRE(keys::WriteSealedKeyFile(at("device.wqkey"), *device, pass, seal));
-  REQUIRE(keys::WriteFileAtomically(at("ds.pem"), AsBytes(paci.ds_cert.ToPem()), keys::WriteMode::kReplace));
-  REQUIRE(keys::WriteFileAtomically(at("root.pem"), AsBytes(pki.root_cert.ToPem()), keys::WriteMode::kReplace));
-  REQUIRE(keys::WriteFileAtomically(at("tl.cbor"), pki.trust_list_bytes, keys::WriteMode::kReplace));
-  const std::string record = R"({"civil_id_number": "290010112346", "card_serial": "KW1234567",
-    "full_name_ar": "محمد عبدالله العلي", "full_name_en": "Mohammad Abdullah Al-Ali", "birth_date": "1990-01-01",
-    "sex": 1, "nationality": "KW", "issue_date": "2025-06-01", "expiry_date": "2030-05-31"})";
-  REQUIRE(keys::WriteFileAtomically(at("record.json"), AsBytes(record), keys::WriteMode::kReplace));
-  const std::string trust = " --trust-list " + at("tl.cbor") + " --root " + at("root.pem");
-  const std::string issue = "issuer --json issue --record " + at("record.json") +
-                            " --doctype kw.gov.paci.civil_id.1 --device-key " + at("device.wqkey") + " --signer-cert " +
-                            at("ds.pem") + " --signer-key " + at("ds.wqkey") + " --valid-days 365 --status-idx 4242";
+  auto at = [&](const char* f) { return folder.at(f); };
+  const std::string& trust = folder.trust;
+  const std::string issue = "issuer --json issue" + folder.IssueArgs() + " --valid-days 365 --status-idx 4242";
 
-  auto issued = Run(issue + " --status-uri " + paci.status_list_uri + " --out " + at("civil-id.mdoc"));
+  auto issued = RunCli(issue + " --status-uri " + paci.status_list_uri + " --out " + at("civil-id.mdoc"));
   INFO(issued.text);
   REQUIRE(issued.rc == 0);
   CHECK(JsonOf(issued)["status"]["uri"] == paci.status_list_uri);
@@ -79,14 +42,14 @@ TEST_CASE("CLI: issue with a status reference, verify with signed tokens: valid,
     t += 2;
     std::string out = at("qr.txt");
     fs::remove(out);
-    auto p = Run("wallet --now " + std::to_string(t) + " present --credential " + cred + " --device-key " +
+    auto p = RunCli("wallet --now " + std::to_string(t) + " present --credential " + cred + " --device-key " +
                  at("device.wqkey") + " --profile checkpoint_identity --text-out " + out);
     INFO(p.text);
     REQUIRE(p.rc == 0);
     return out;
   };
   auto verify = [&](const std::string& qr_file, const std::string& status) {
-    return Run("verify --json --now " + std::to_string(t) + " --text " + qr_file + trust + status);
+    return RunCli("verify --json --now " + std::to_string(t) + " --text " + qr_file + trust + status);
   };
 
   // No tokens: the status cannot be confirmed.
@@ -127,14 +90,14 @@ TEST_CASE("CLI: issue with a status reference, verify with signed tokens: valid,
 
   // Text mode names refused tokens on stderr and still gives the verdict.
   std::string qr_file = present(at("civil-id.mdoc"));
-  auto text = Run("verify --now " + std::to_string(t) + " --text " + qr_file + trust + " --status " + at("status") +
+  auto text = RunCli("verify --now " + std::to_string(t) + " --text " + qr_file + trust + " --status " + at("status") +
                   " --status " + at("no-such-file.cwt"));
   CHECK(text.rc == 0);
   CHECK_THAT(text.text, Catch::Contains("refused") && Catch::Contains("signer_not_authorized") &&
                             Catch::Contains("unreadable"));
 
   // A credential whose MSO points into MoI's lists: signed by PACI, so not authorized.
-  auto wrong = Run(issue + " --status-uri " + pki.agency("moi-traffic").status_list_uri + " --out " + at("wrong.mdoc"));
+  auto wrong = RunCli(issue + " --status-uri " + pki.agency("moi-traffic").status_list_uri + " --out " + at("wrong.mdoc"));
   REQUIRE(wrong.rc == 0);
   auto wv = verify(present(at("wrong.mdoc")), " --status " + at("status"));
   CHECK(wv.rc == 1);
@@ -142,7 +105,7 @@ TEST_CASE("CLI: issue with a status reference, verify with signed tokens: valid,
 }
 
 TEST_CASE("CLI: audit check-proof and verify-checkpoint", "[cli][audit]") {
-  TempDir dir;
+  test::TempDir dir("cli-status");
   // A tree of 10 entries; an inclusion proof for leaf 3 and a consistency proof 4 -> 10.
   log::MemoryTree tree;
   for (int i = 0; i < 10; ++i) tree.Append(log::LeafHash(AsBytes("entry " + std::to_string(i))));
@@ -155,29 +118,29 @@ TEST_CASE("CLI: audit check-proof and verify-checkpoint", "[cli][audit]") {
   REQUIRE(inc);
   REQUIRE(cons);
   auto write = [&](const std::string& name, const std::string& text) {
-    REQUIRE(keys::WriteFileAtomically(dir.at(name), AsBytes(text), keys::WriteMode::kReplace));
-    return dir.at(name);
+    REQUIRE(keys::WriteFileAtomically(dir / name, AsBytes(text), keys::WriteMode::kReplace));
+    return dir / name;
   };
   std::string inc_json = log::InclusionProofJson(3, 10, log::LeafHash(AsBytes("entry 3")), *inc, *root10);
-  auto ok = Run("audit check-proof " + write("inc.json", inc_json));
+  auto ok = RunCli("audit check-proof " + write("inc.json", inc_json));
   INFO(ok.text);
   CHECK(ok.rc == 0);
   CHECK(JsonOf(ok)["valid"] == true);
-  auto ok_stdin = Run("audit check-proof - < " + dir.at("inc.json"));
+  auto ok_stdin = RunCli("audit check-proof - < " + dir / "inc.json");
   CHECK(ok_stdin.rc == 0);
-  auto cok = Run("audit check-proof " + write("cons.json", log::ConsistencyProofJson(4, 10, *cons, *root4, *root10)));
+  auto cok = RunCli("audit check-proof " + write("cons.json", log::ConsistencyProofJson(4, 10, *cons, *root4, *root10)));
   CHECK(cok.rc == 0);
   CHECK(JsonOf(cok)["type"] == "consistency");
   // The wrong leaf: invalid, exit 1, still JSON.
-  auto bad = Run("audit check-proof " +
+  auto bad = RunCli("audit check-proof " +
                  write("bad.json", log::InclusionProofJson(3, 10, log::LeafHash(AsBytes("entry 4")), *inc, *root10)));
   CHECK(bad.rc == 1);
   CHECK(JsonOf(bad)["valid"] == false);
   // Unreadable or malformed: exit 3.
-  CHECK(Run("audit check-proof " + dir.at("missing.json")).rc == 3);
-  CHECK(Run("audit check-proof " + write("junk.json", "{\"type\": \"inclusion\"")).rc == 3);
-  CHECK(Run("audit --json check-proof " + write("extra.json", R"({"type": "inclusion", "x": 1})")).rc == 3);
-  CHECK(Run("audit check-proof").rc == 2);
+  CHECK(RunCli("audit check-proof " + dir / "missing.json").rc == 3);
+  CHECK(RunCli("audit check-proof " + write("junk.json", "{\"type\": \"inclusion\"")).rc == 3);
+  CHECK(RunCli("audit --json check-proof " + write("extra.json", R"({"type": "inclusion", "x": 1})")).rc == 3);
+  CHECK(RunCli("audit check-proof").rc == 2);
 
   // A checkpoint signed by the log's key.
   auto key = keys::KeyHandle::GenerateSoftware(Alg::kEdDSA, "log");
@@ -191,24 +154,24 @@ TEST_CASE("CLI: audit check-proof and verify-checkpoint", "[cli][audit]") {
   REQUIRE(note);
   std::string cp = write("checkpoint", *note);
   std::string vkey = signer->VerifierKey();
-  auto good = Run("audit --json verify-checkpoint --key " + vkey + " --origin wathiq.example/log " + cp);
+  auto good = RunCli("audit --json verify-checkpoint --key " + vkey + " --origin wathiq.example/log " + cp);
   INFO(good.text);
   CHECK(good.rc == 0);
   auto gj = JsonOf(good);
   CHECK(gj["valid"] == true);
   CHECK(gj["size"] == 10);
   CHECK(gj["root"] == ToHex(ByteView(root10->data(), root10->size())));
-  CHECK(Run("audit verify-checkpoint --key " + vkey + " --origin wathiq.example/log - < " + cp).rc == 0);
+  CHECK(RunCli("audit verify-checkpoint --key " + vkey + " --origin wathiq.example/log - < " + cp).rc == 0);
   // Another log's origin, another key, a flipped byte: invalid (1); a junk key: usage (2); junk note: 3.
-  CHECK(Run("audit verify-checkpoint --key " + vkey + " --origin other.example/log " + cp).rc == 1);
+  CHECK(RunCli("audit verify-checkpoint --key " + vkey + " --origin other.example/log " + cp).rc == 1);
   auto other_key = keys::KeyHandle::GenerateSoftware(Alg::kEdDSA, "other");
   REQUIRE(other_key);
   auto other = log::NoteSigner::Create("wathiq.example/log", *other_key);
   REQUIRE(other);
-  CHECK(Run("audit verify-checkpoint --key " + other->VerifierKey() + " --origin wathiq.example/log " + cp).rc == 1);
+  CHECK(RunCli("audit verify-checkpoint --key " + other->VerifierKey() + " --origin wathiq.example/log " + cp).rc == 1);
   std::string flipped = *note;
   flipped[flipped.size() - 5] = flipped[flipped.size() - 5] == 'A' ? 'B' : 'A';
-  CHECK(Run("audit verify-checkpoint --key " + vkey + " --origin wathiq.example/log " + write("flipped", flipped)).rc == 1);
-  CHECK(Run("audit verify-checkpoint --key nonsense --origin wathiq.example/log " + cp).rc == 2);
-  CHECK(Run("audit verify-checkpoint --key " + vkey + " --origin wathiq.example/log " + write("junk", "x")).rc == 3);
+  CHECK(RunCli("audit verify-checkpoint --key " + vkey + " --origin wathiq.example/log " + write("flipped", flipped)).rc == 1);
+  CHECK(RunCli("audit verify-checkpoint --key nonsense --origin wathiq.example/log " + cp).rc == 2);
+  CHECK(RunCli("audit verify-checkpoint --key " + vkey + " --origin wathiq.example/log " + write("junk", "x")).rc == 3);
 }

@@ -14,8 +14,7 @@ TEST_CASE("SHA-256, HMAC and HKDF known answers", "[crypto][kat]") {
   auto okm = HkdfSha256(Hex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"), Hex("000102030405060708090a0b0c"),
                         Hex("f0f1f2f3f4f5f6f7f8f9"), 42);
   REQUIRE(okm);
-  CHECK(ToHex(*okm) ==
-        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+  CHECK(ToHex(*okm) == "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 }
 
 TEST_CASE("ECDH on P-256 agrees both ways", "[crypto]") {

@@ -19,13 +19,15 @@ TEST_CASE("SafeText leaves ordinary and Arabic text byte for byte", "[text]") {
 TEST_CASE("SafeText escapes controls, C1, bidi overrides and bad UTF-8 visibly", "[text][negative]") {
   CHECK(SafeText("\x1b[2J\x1b[Hverdict: valid") == "\\x1b[2J\\x1b[Hverdict: valid");
   CHECK(SafeText("a\nb\rc\td\x7f") == "a\\x0ab\\x0dc\\x09d\\x7f");
-  CHECK(SafeText("\xc2\x9b" "31m") == "\\x9b31m");  // C1 CSI
-  CHECK(SafeText("abc\xe2\x80\xae" "fdp.exe") == "abc\\u{202e}fdp.exe");
+  CHECK(SafeText("\xc2\x9b"
+                 "31m") == "\\x9b31m");  // C1 CSI
+  CHECK(SafeText("abc\xe2\x80\xae"
+                 "fdp.exe") == "abc\\u{202e}fdp.exe");
   CHECK(SafeText("\xe2\x81\xa6x\xe2\x81\xa9") == "\\u{2066}x\\u{2069}");
   CHECK(SafeText("\xff\xfe") == "\\xff\\xfe");
-  CHECK(SafeText("\xc0\xaf") == "\\xc0\\xaf");          // overlong '/'
+  CHECK(SafeText("\xc0\xaf") == "\\xc0\\xaf");           // overlong '/'
   CHECK(SafeText("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate
-  CHECK(SafeText("\xe2\x82") == "\\xe2\\x82");          // truncated
+  CHECK(SafeText("\xe2\x82") == "\\xe2\\x82");           // truncated
   CHECK_FALSE(IsSafeText("\x1b"));
   CHECK_FALSE(IsSafeText("\xe2\x80\xab"));
 }

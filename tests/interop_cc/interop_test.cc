@@ -23,16 +23,6 @@ ShellRun Sh(const std::string& cmd) { return RunShell("timeout -k 5 120 " + cmd)
 
 std::string Node() { return std::string(WATHIQ_NODE) + " " + WATHIQ_INTEROP_DIR + "/"; }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/wathiq-interop-XXXXXX";
-    REQUIRE(mkdtemp(tmpl));
-    path = tmpl;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& f) const { return (path / f).string(); }
-};
 
 void WriteFile(const std::string& path, ByteView b) {
   std::ofstream f(path, std::ios::binary);
@@ -82,7 +72,7 @@ keys::StaticTrustAnchors ForeignAnchors(const std::string& dir, int64_t now, boo
 
 TEST_CASE("our credentials verify in @auth0/mdl and @owf/mdoc - under another IACA they are refused", "[interop]") {
   auto pki = MustMakeTestPki({.now = std::time(nullptr), .sequence = 1, .agencies = {}});
-  TempDir dir;
+  TempDir dir("interop");
   WriteOurResponse(pki, dir, pki.now);
   for (const char* lib : {"auth0", "owf"}) {
     INFO(lib);
@@ -109,13 +99,13 @@ TEST_CASE("our credentials verify in @auth0/mdl and @owf/mdoc - under another IA
 TEST_CASE("credentials and DeviceResponses from @auth0/mdl and @owf/mdoc verify in ours", "[interop]") {
   for (const char* lib : {"auth0", "owf"}) {
     INFO(lib);
-    TempDir dir;
-    auto issued = Sh(Node() + "mdoc_issue.mjs --lib " + lib + " --out " + dir.path.string());
+    TempDir dir("interop");
+    auto issued = Sh(Node() + "mdoc_issue.mjs --lib " + lib + " --out " + dir.path().string());
     INFO(issued.text);
     REQUIRE(issued.rc == 0);
     int64_t now = std::time(nullptr);
     bool chain_ok = false;
-    auto anchors = ForeignAnchors(dir.path.string(), now, &chain_ok);
+    auto anchors = ForeignAnchors(dir.path().string(), now, &chain_ok);
     CHECK(chain_ok);
 
     auto docs = mdoc::ParseDeviceResponse(ReadBytes(dir / "device_response.cbor"));
@@ -148,7 +138,7 @@ TEST_CASE("credentials and DeviceResponses from @auth0/mdl and @owf/mdoc verify 
 
 TEST_CASE("a WQ1 presentation from an independent encoder verifies - its tampered copies do not", "[interop][qr]") {
   auto pki = MustMakeTestPki({.now = std::time(nullptr), .sequence = 1, .agencies = {}});
-  TempDir dir;
+  TempDir dir("interop");
   const auto& paci = pki.agency("paci");
   // Hand the Python encoder our DS key and certificate; it writes everything else itself.
   auto secret = ExportSoftwareSecretForSealing(*paci.ds_key.inner());  // test-only: the peer signs as our DS

@@ -1,7 +1,7 @@
 // Issuance from agency records (issuer component): the catalogue's rules, the QR-only profile, batches.
+#include "wathiq/issuer/issuance.h"
 #include "support/pki_fixture.h"
 #include "test_util.h"
-#include "wathiq/issuer/issuance.h"
 
 using namespace wathiq;
 using namespace wathiq::test;
@@ -15,7 +15,8 @@ constexpr const char* kRecord = R"({"civil_id_number": "290010112346", "card_ser
 struct Desk {
   TestPki pki = MustMakeTestPki();
   std::unique_ptr<Signer> device = std::move(*GenerateSoftwareSigner(Alg::kES256));
-  mdoc::DocumentSigner issuer = std::move(*mdoc::DocumentSigner::Create(pki.agency("paci").ds_key, pki.agency("paci").ds_cert.der()));
+  mdoc::DocumentSigner issuer =
+      std::move(*mdoc::DocumentSigner::Create(pki.agency("paci").ds_key, pki.agency("paci").ds_cert.der()));
 
   issuer::RecordRequest Request(std::string record = kRecord) {
     issuer::RecordRequest r;

@@ -43,7 +43,7 @@ class Cli {
   // Runs `wathiq keys <args>` in the temp dir, with `env` prepended (e.g. "SOFTHSM2_CONF=..."), after the
   // shell commands in `shell` (e.g. "ulimit -v 300000 && ").
   Run operator()(const std::string& args, const std::string& env = "", const std::string& shell = "") const {
-    std::string cmd = "cd '" + dir_.path() + "' && " + shell + "env -u WATHIQ_PASSPHRASE -u WATHIQ_PIN LSAN_OPTIONS=suppressions=.lsan.supp ASAN_OPTIONS=fast_unwind_on_malloc=0 " +
+    std::string cmd = "cd '" + dir_.path().string() + "' && " + shell + "env -u WATHIQ_PASSPHRASE -u WATHIQ_PIN LSAN_OPTIONS=suppressions=.lsan.supp ASAN_OPTIONS=fast_unwind_on_malloc=0 " +
                       env + " '" +
                       WATHIQ_CLI_PATH + "' keys " + args + " > .out 2> .err";
     int status = std::system(cmd.c_str());

@@ -1,4 +1,4 @@
-// Helpers for the keys tests: temporary directories and file bytes.
+// Helpers for the keys tests: file bytes and modes (temporary folders: test::TempDir, test_util.h).
 #pragma once
 
 #include <sys/stat.h>
@@ -10,29 +10,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_util.h"
 #include "wathiq/core/result.h"
 
 namespace wathiq::test {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "wathiq-keys-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using ::wathiq::test::TempDir;  // test_util.h
 
 inline Bytes FileBytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -1,9 +1,9 @@
 #include "wathiq/keys/keystore.h"
 
+#include <sodium.h>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
-#include <sodium.h>
 
 #include "keys_test_util.h"
 

@@ -13,18 +13,6 @@ using namespace wathiq::log;
 
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    path = std::filesystem::temp_directory_path() / ("wathiq-logpeer-" + ToHex(RandomBytes(6)));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
 void Write(const std::filesystem::path& p, const std::string& s) {
   std::ofstream f(p, std::ios::binary);
   f << s;
@@ -62,7 +50,7 @@ Hash RootOf(const MemoryTree& t, uint64_t n) {
 TEST_CASE("Go (sumdb/note, sumdb/tlog) verifies our signed checkpoint and proofs", "[log][interop]") {
   std::string peer = Peer();
   if (peer.empty()) return;
-  TempDir dir;
+  test::TempDir dir("logpeer");
   const std::string origin = "log.wathiq.example/interop";
   MemoryTree tree;
   std::string entries;
@@ -106,11 +94,11 @@ TEST_CASE("Go (sumdb/note, sumdb/tlog) verifies our signed checkpoint and proofs
       ++count;
     }
   }
-  Write(dir.path / "vkey", signer->VerifierKey() + "\n");
-  Write(dir.path / "checkpoint.note", *note);
-  Write(dir.path / "entries.txt", entries);
-  Write(dir.path / "proofs.jsonl", proofs);
-  auto run = test::RunShell("'" + peer + "' check '" + dir.path.string() + "'");
+  Write(dir.path() / "vkey", signer->VerifierKey() + "\n");
+  Write(dir.path() / "checkpoint.note", *note);
+  Write(dir.path() / "entries.txt", entries);
+  Write(dir.path() / "proofs.jsonl", proofs);
+  auto run = test::RunShell("'" + peer + "' check '" + dir.path().string() + "'");
   INFO(run.text);
   CHECK(run.rc == 0);
   CHECK(run.text == "ok " + std::to_string(count) + " proofs\n");
@@ -119,17 +107,17 @@ TEST_CASE("Go (sumdb/note, sumdb/tlog) verifies our signed checkpoint and proofs
   std::string bad = proofs;
   size_t at = bad.find("\"proof\":[\"") + 10;
   bad[at] = bad[at] == '0' ? '1' : '0';
-  Write(dir.path / "proofs.jsonl", bad);
-  auto run_bad = test::RunShell("'" + peer + "' check '" + dir.path.string() + "'");
+  Write(dir.path() / "proofs.jsonl", bad);
+  auto run_bad = test::RunShell("'" + peer + "' check '" + dir.path().string() + "'");
   CHECK(run_bad.rc != 0);
-  Write(dir.path / "proofs.jsonl", proofs);
+  Write(dir.path() / "proofs.jsonl", proofs);
   auto other = GenerateSoftwareSigner(Alg::kEdDSA);
   REQUIRE(other);
   auto other_signer = NoteSigner::Create(origin, **other);
   REQUIRE(other_signer);
   const NoteSigner* others[] = {&*other_signer};
-  Write(dir.path / "checkpoint.note", *SignNote(*text, others));
-  auto run_key = test::RunShell("'" + peer + "' check '" + dir.path.string() + "'");
+  Write(dir.path() / "checkpoint.note", *SignNote(*text, others));
+  auto run_key = test::RunShell("'" + peer + "' check '" + dir.path().string() + "'");
   CHECK(run_key.rc != 0);
   CHECK_THAT(run_key.text, Catch::Contains("note.Open"));
 }
@@ -137,26 +125,27 @@ TEST_CASE("Go (sumdb/note, sumdb/tlog) verifies our signed checkpoint and proofs
 TEST_CASE("we verify Go's signed checkpoint and proofs, and derive the same proofs", "[log][interop]") {
   std::string peer = Peer();
   if (peer.empty()) return;
-  TempDir dir;
-  auto run = test::RunShell("'" + peer + "' make '" + dir.path.string() + "' 257");
+  test::TempDir dir("logpeer");
+  auto run = test::RunShell("'" + peer + "' make '" + dir.path().string() + "' 257");
   INFO(run.text);
   REQUIRE(run.rc == 0);
 
-  auto vkey = Lines(test::ReadFile((dir.path / "vkey").string()));
+  auto vkey = Lines(test::ReadFile((dir.path() / "vkey").string()));
   REQUIRE(vkey.size() == 1);
   auto verifier = NoteVerifier::FromVerifierKey(vkey[0]);
   REQUIRE(verifier);
-  auto cp = OpenCheckpoint(test::ReadFile((dir.path / "checkpoint.note").string()), *verifier, "go.peer.example/log");
+  auto cp = OpenCheckpoint(test::ReadFile((dir.path() / "checkpoint.note").string()), *verifier, "go.peer.example/log");
   REQUIRE(cp);
   CHECK(cp->size == 257);
 
   MemoryTree tree;
-  for (const auto& line : Lines(test::ReadFile((dir.path / "entries.txt").string()))) tree.Append(LeafHash(test::Hex(line)));
+  for (const auto& line : Lines(test::ReadFile((dir.path() / "entries.txt").string())))
+    tree.Append(LeafHash(test::Hex(line)));
   REQUIRE(tree.size() == 257);
   CHECK(RootOf(tree, 257) == cp->root);
 
   size_t inclusion = 0, consistency = 0;
-  for (const auto& line : Lines(test::ReadFile((dir.path / "proofs.jsonl").string()))) {
+  for (const auto& line : Lines(test::ReadFile((dir.path() / "proofs.jsonl").string()))) {
     INFO(line);
     auto check = CheckProofJson(line);
     REQUIRE(check);

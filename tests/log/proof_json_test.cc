@@ -1,6 +1,6 @@
 // Proof checks with JSON in and out (the library function behind `wathiq audit`).
-#include "test_util.h"
 #include "wathiq/log/proof_json.h"
+#include "test_util.h"
 
 using namespace wathiq;
 using namespace wathiq::log;

@@ -10,18 +10,6 @@ using namespace wathiq::log;
 
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    path = std::filesystem::temp_directory_path() / ("wathiq-tiles-" + ToHex(RandomBytes(6)));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
 Bytes Entry(uint64_t i) {
   std::string s = "entry " + std::to_string(i) + std::string(i % 17, '*');
   return Bytes(s.begin(), s.end());
@@ -89,8 +77,8 @@ TEST_CASE("hash tiles and entry bundles round-trip and refuse bad shapes", "[log
   auto back = ParseEntryBundle(*bundle, 3);
   REQUIRE(back);
   CHECK(*back == entries);
-  CHECK_FALSE(ParseEntryBundle(*bundle, 2));   // more entries than the width
-  CHECK_FALSE(ParseEntryBundle(*bundle, 4));   // fewer
+  CHECK_FALSE(ParseEntryBundle(*bundle, 2));  // more entries than the width
+  CHECK_FALSE(ParseEntryBundle(*bundle, 4));  // fewer
   Bytes truncated(bundle->begin(), bundle->end() - 1);
   CHECK_FALSE(ParseEntryBundle(truncated, 3));
   CHECK_FALSE(ParseEntryBundle(Bytes{0x00}, 1));
@@ -104,7 +92,7 @@ TEST_CASE("hash tiles and entry bundles round-trip and refuse bad shapes", "[log
 }
 
 TEST_CASE("tiles written as the tree grows serve the same roots and proofs as memory", "[log][tiles]") {
-  TempDir dir;
+  test::TempDir dir("tiles");
   MemoryTree mem;
   std::vector<Bytes> all;
   uint64_t written = 0;
@@ -114,12 +102,12 @@ TEST_CASE("tiles written as the tree grows serve the same roots and proofs as me
       all.push_back(Entry(mem.size()));
       mem.Append(LeafHash(all.back()));
     }
-    REQUIRE(WriteHashTiles(dir.path, mem, written, target));
+    REQUIRE(WriteHashTiles(dir.path(), mem, written, target));
     uint64_t first = written / kTileWidth * kTileWidth;
-    REQUIRE(WriteEntryBundles(dir.path / "audit", std::span<const Bytes>(all).subspan(first), written, target));
+    REQUIRE(WriteEntryBundles(dir.path() / "audit", std::span<const Bytes>(all).subspan(first), written, target));
     written = target;
 
-    TileNodeSource tiles(dir.path, target);
+    TileNodeSource tiles(dir.path(), target);
     auto r1 = TreeRoot(tiles, target);
     auto r2 = TreeRoot(mem, target);
     REQUIRE(r1);
@@ -142,14 +130,14 @@ TEST_CASE("tiles written as the tree grows serve the same roots and proofs as me
   // Every entry bundle reads back, and no temporary file is left behind.
   for (uint64_t n = 0; n * kTileWidth < written; ++n) {
     unsigned w = static_cast<unsigned>(std::min<uint64_t>(kTileWidth, written - n * kTileWidth));
-    auto data = ReadTile(dir.path / "audit", TileId{true, 0, n, w});
+    auto data = ReadTile(dir.path() / "audit", TileId{true, 0, n, w});
     REQUIRE(data);
     auto bundle = ParseEntryBundle(*data, w);
     REQUIRE(bundle);
     CHECK((*bundle)[0] == all[n * kTileWidth]);
   }
   size_t files = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path)) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path())) {
     if (e.is_regular_file()) {
       ++files;
       CHECK(e.path().string().find(".tmp-") == std::string::npos);
@@ -157,10 +145,10 @@ TEST_CASE("tiles written as the tree grows serve the same roots and proofs as me
   }
   CHECK(files > 500);
   // A full tile is 8,192 bytes.
-  auto full = ReadTile(dir.path, TileId{false, 0, 0, 256});
+  auto full = ReadTile(dir.path(), TileId{false, 0, 0, 256});
   REQUIRE(full);
   CHECK(full->size() == 8192);
   // A missing tile is reported, not invented.
-  TileNodeSource bigger(dir.path, written + 256);
+  TileNodeSource bigger(dir.path(), written + 256);
   CHECK_FALSE(TreeRoot(bigger, written + 256));
 }

@@ -15,8 +15,9 @@ struct AnnexD {
     response = Hex(j["device_response"].get<std::string>());
     ds_cert = Hex(j["ds_cert"].get<std::string>());
     Bytes tagged = Hex(j["session_transcript_bytes"].get<std::string>());
-    auto t = cbor::Decode(tagged, {.max_input = 1 << 20, .max_depth = 16, .max_items = 1 << 16,
-                                   .strictness = cbor::Strictness::kWellFormed});
+    auto t = cbor::Decode(
+        tagged,
+        {.max_input = 1 << 20, .max_depth = 16, .max_items = 1 << 16, .strictness = cbor::Strictness::kWellFormed});
     REQUIRE(t);
     REQUIRE(t->is_tag());
     transcript = t->tagged().bytes();  // SessionTranscript, untagged
@@ -25,7 +26,8 @@ struct AnnexD {
 };
 
 keys::StaticTrustAnchors Anchors(const Bytes& ds_cert, std::vector<std::string> doc_types = {"org.iso.18013.5.1.mDL"}) {
-  auto s = keys::TrustedSignerFromCertificate(ds_cert, keys::SignerRole::kDocumentSigner, "us-test", std::move(doc_types));
+  auto s =
+      keys::TrustedSignerFromCertificate(ds_cert, keys::SignerRole::kDocumentSigner, "us-test", std::move(doc_types));
   REQUIRE(s);
   keys::StaticTrustAnchors a;
   a.Add(std::move(*s));
@@ -83,7 +85,8 @@ TEST_CASE("Annex D: an untrusted DS certificate, an unauthorized docType and the
   auto no_key = v.VerifyDocument(docs->front(), {d.transcript, std::nullopt}, {.now = kAnnexDNow});
   CHECK(no_key.Has(mdoc::Reason::kBadDeviceMac));
   // A different session transcript breaks the MAC.
-  Bytes other_transcript = cbor::Encode(cbor::Value::MakeArray({cbor::Value::Null(), cbor::Value::Null(), cbor::Value::Null()}));
+  Bytes other_transcript =
+      cbor::Encode(cbor::Value::MakeArray({cbor::Value::Null(), cbor::Value::Null(), cbor::Value::Null()}));
   auto wrong = v.VerifyDocument(docs->front(), {other_transcript, d.reader_d}, {.now = kAnnexDNow});
   CHECK(wrong.Has(mdoc::Reason::kBadDeviceMac));
 }

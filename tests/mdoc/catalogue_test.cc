@@ -19,6 +19,7 @@
 
 #include "../../mdoc/src/catalogue_internal.h"  // EmbeddedCatalogueFiles(), for the byte-exact check
 #include "mdoc/sample_records.h"
+#include "test_util.h"
 #include "wathiq/core/cbor.h"
 #include "wathiq/core/crypto.h"
 
@@ -132,29 +133,6 @@ json CustomDocType() {
   })json");
 }
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::error_code ec;
-    auto base = std::filesystem::temp_directory_path(ec);
-    REQUIRE_FALSE(ec);
-    for (int i = 0;; ++i) {
-      path = base / ("wathiq-catalogue-test-" + std::to_string(::getpid()) + "-" + std::to_string(i));
-      if (std::filesystem::create_directory(path, ec)) break;
-      REQUIRE(i < 100);
-    }
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  void Write(const std::string& name, const std::string& text) const {
-    std::ofstream f(path / name, std::ios::binary);
-    f << text;
-    REQUIRE(f.good());
-  }
-};
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------
@@ -177,8 +155,8 @@ TEST_CASE("the default catalogue has the five document types with their agencies
     for (const auto& e : s.elements) {
       INFO(s.doc_type << " " << e.id);
       // Arabic letters U+0600-U+06FF are UTF-8 sequences led by 0xD8-0xDB.
-      CHECK(std::any_of(e.label_ar.begin(), e.label_ar.end(), [](char c) {
-        return static_cast<unsigned char>(c) >= 0xD8 && static_cast<unsigned char>(c) <= 0xDB;
+      CHECK(std::any_of(e.label_ar.begin(), e.label_ar.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) >= 0xD8 && static_cast<unsigned char>(ch) <= 0xDB;
       }));
       CHECK_FALSE(e.label_en.empty());
       CHECK_FALSE(e.source.empty());
@@ -612,7 +590,8 @@ TEST_CASE("records breaking a rule are rejected with the element and the rule", 
   SECTION("ISO 3166-1 alpha-2 nationality") {
     CHECK(Problem(civil, with("nationality", "ZZ")) == "element 'nationality': not an ISO 3166-1 alpha-2 country code");
     CHECK(Problem(civil, with("nationality", "kw")) == "element 'nationality': not an ISO 3166-1 alpha-2 country code");
-    CHECK(Problem(civil, with("nationality", "KWT")) == "element 'nationality': not an ISO 3166-1 alpha-2 country code");
+    CHECK(Problem(civil, with("nationality", "KWT")) ==
+          "element 'nationality': not an ISO 3166-1 alpha-2 country code");
     for (const char* code : {"KW", "SA", "EG", "IN", "PH", "US"}) Valid(civil, with("nationality", code));
   }
   SECTION("blood type, governorate, digits") {
@@ -885,10 +864,10 @@ TEST_CASE("a custom document type parses and validates records", "[catalogue]") 
 }
 
 TEST_CASE("LoadDirectory reads a custom catalogue", "[catalogue]") {
-  TempDir dir;
+  test::TempDir dir("catalogue");
   dir.Write("xx.gov.test.permit.1.json", CustomDocType().dump(2));
   dir.Write("README.txt", "not a catalogue file");
-  auto c = Catalogue::LoadDirectory(dir.path.string());
+  auto c = Catalogue::LoadDirectory(dir.path().string());
   REQUIRE(c.has_value());
   REQUIRE(c->doc_types().size() == 1);
   const DocTypeSpec* spec = c->Find("xx.gov.test.permit.1");
@@ -911,37 +890,37 @@ TEST_CASE("LoadDirectory reads a custom catalogue", "[catalogue]") {
 
 TEST_CASE("LoadDirectory failures name the file and the problem", "[catalogue][negative]") {
   SECTION("a malformed file") {
-    TempDir dir;
+    test::TempDir dir("catalogue");
     dir.Write("xx.gov.test.permit.1.json", "{\n  \"doc_type\": \"xx.gov.test.permit.1\",\n  \"elements\": [,]\n}");
-    auto c = Catalogue::LoadDirectory(dir.path.string());
+    auto c = Catalogue::LoadDirectory(dir.path().string());
     REQUIRE_FALSE(c.has_value());
     CHECK(c.error().code == Errc::kMalformed);
     CHECK_THAT(c.error().message,
                Catch::StartsWith("xx.gov.test.permit.1.json: document type: JSON parse error at line 3, column"));
   }
   SECTION("a file not named after its doc_type") {
-    TempDir dir;
+    test::TempDir dir("catalogue");
     dir.Write("permit.json", CustomDocType().dump());
-    auto c = Catalogue::LoadDirectory(dir.path.string());
+    auto c = Catalogue::LoadDirectory(dir.path().string());
     REQUIRE_FALSE(c.has_value());
     CHECK(c.error().message == "permit.json: file name must be 'xx.gov.test.permit.1.json' (its doc_type)");
   }
   SECTION("a schema error") {
-    TempDir dir;
+    test::TempDir dir("catalogue");
     json d = CustomDocType();
     d["elements"][0]["lable_ar"] = "x";
     dir.Write("xx.gov.test.permit.1.json", d.dump());
-    auto c = Catalogue::LoadDirectory(dir.path.string());
+    auto c = Catalogue::LoadDirectory(dir.path().string());
     REQUIRE_FALSE(c.has_value());
     CHECK(c.error().message ==
           "xx.gov.test.permit.1.json: xx.gov.test.permit.1: element 'permit_number': unknown key 'lable_ar'");
   }
   SECTION("no catalogue there") {
-    TempDir dir;
-    auto empty = Catalogue::LoadDirectory(dir.path.string());
+    test::TempDir dir("catalogue");
+    auto empty = Catalogue::LoadDirectory(dir.path().string());
     REQUIRE_FALSE(empty.has_value());
     CHECK(empty.error().code == Errc::kNotFound);
-    auto missing = Catalogue::LoadDirectory((dir.path / "nope").string());
+    auto missing = Catalogue::LoadDirectory((dir.path() / "nope").string());
     REQUIRE_FALSE(missing.has_value());
     CHECK(missing.error().code == Errc::kNotFound);
   }

@@ -19,8 +19,9 @@ inline std::vector<mdoc::ElementValue> CivilIdElements() {
   return {
       {"civil_id_number", V::Text("290010112346")},
       {"card_serial", V::Text("KW1234567")},
-      {"full_name_ar", V::Text("\xd9\x85\xd8\xad\xd9\x85\xd8\xaf \xd8\xb9\xd8\xa8\xd8\xaf\xd8\xa7\xd9\x84\xd9\x84\xd9\x87 "
-                               "\xd8\xa7\xd9\x84\xd8\xb9\xd9\x84\xd9\x8a")},  // محمد عبدالله العلي
+      {"full_name_ar",
+       V::Text("\xd9\x85\xd8\xad\xd9\x85\xd8\xaf \xd8\xb9\xd8\xa8\xd8\xaf\xd8\xa7\xd9\x84\xd9\x84\xd9\x87 "
+               "\xd8\xa7\xd9\x84\xd8\xb9\xd9\x84\xd9\x8a")},  // محمد عبدالله العلي
       {"full_name_en", V::Text("Mohammad Abdullah Al-Ali")},
       {"birth_date", FullDate("1990-01-01")},
       {"sex", V::Uint(1)},

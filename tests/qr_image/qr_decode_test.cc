@@ -155,7 +155,7 @@ TEST_CASE("PNG variants: alpha over white, 16-bit, RGB", "[qr]") {
   SECTION("dark modules on a transparent background") {
     std::vector<uint8_t> ga;
     for (uint8_t v : img.pixels) {
-      ga.push_back(0);                             // grey
+      ga.push_back(0);                              // grey
       ga.push_back(static_cast<uint8_t>(255 - v));  // alpha: opaque where dark
     }
     auto decoded = DecodeQrImage(GreyToPng(ga, img.width, img.height, PNG_FORMAT_GA));

@@ -43,7 +43,7 @@ struct ChildOutcome {
   bool exited = false;  // false: killed by a signal
   int exit_code = -1;
   int signal = 0;
-  std::string result;   // "ok:<text>" or "<errc>: <message>", as the child reported it
+  std::string result;  // "ok:<text>" or "<errc>: <message>", as the child reported it
   double cpu_seconds = 0;
 };
 
@@ -108,7 +108,8 @@ size_t AddressSpaceLimitForBuild() {
 #endif
 }
 
-void RequireChildOutcome(const ChildOutcome& out, const std::string& expected_prefix, const std::string& contains = "") {
+void RequireChildOutcome(const ChildOutcome& out, const std::string& expected_prefix,
+                         const std::string& contains = "") {
   CAPTURE(out.exited, out.exit_code, out.signal, out.result, out.cpu_seconds);
   REQUIRE(out.signal != SIGXCPU);  // the CPU limit was hit: unbounded work is back
   REQUIRE(out.signal != SIGKILL);
@@ -156,8 +157,7 @@ TEST_CASE("dos: variants of the tiling (light on dark, 1-pixel modules, low cont
   }
 }
 
-TEST_CASE("dos: an 8000x8000 PNG decodes within the CPU limit and 128 MB of address space",
-          "[qr][negative][dos]") {
+TEST_CASE("dos: an 8000x8000 PNG decodes within the CPU limit and 128 MB of address space", "[qr][negative][dos]") {
   const Bytes png = qrtest::BlankPng(8000);
   REQUIRE_FALSE(png.empty());
   const ChildOutcome out = DecodeLimited(png, 10, AddressSpaceLimitForBuild());

@@ -140,8 +140,7 @@ constexpr const char kFuzzCrashJpegBase64[] =
     "7fM5LHLMx5J6+lbNFFAH/9k=";
 
 Bytes FromBase64(std::string_view b64) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   Bytes out;
   uint32_t acc = 0;
   int bits = 0;

@@ -33,8 +33,7 @@ inline std::vector<uint8_t> FinderTiles(int side, int tile_px = 24, int module_p
 }
 
 // 8-bit greyscale (or any simplified-API format) pixels as a PNG, or an empty vector on failure.
-inline Bytes EncodePng(const std::vector<uint8_t>& pixels, int width, int height,
-                       uint32_t format = PNG_FORMAT_GRAY) {
+inline Bytes EncodePng(const std::vector<uint8_t>& pixels, int width, int height, uint32_t format = PNG_FORMAT_GRAY) {
   png_image png{};
   png.version = PNG_IMAGE_VERSION;
   png.width = static_cast<png_uint_32>(width);

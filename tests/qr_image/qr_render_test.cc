@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "qr_test_util.h"
+#include "test_util.h"
 #include "wathiq/verifier/qr_decode.h"
 #include "wathiq/wallet/qr_render.h"
 
@@ -245,10 +246,9 @@ TEST_CASE("terminal rendering: dimensions, and it scans on light and dark themes
 }
 
 TEST_CASE("WritePng writes atomically and the file decodes", "[qr]") {
-  char dir_template[] = "/tmp/wathiq-qr-XXXXXX";
-  REQUIRE(::mkdtemp(dir_template) != nullptr);
-  const std::filesystem::path dir = dir_template;
-  const std::string path = (dir / "qr.png").string();
+  const test::TempDir tmp("qr");
+  const std::filesystem::path& dir = tmp.path();
+  const std::string path = tmp / "qr.png";
   Rng rng(5);
   const std::string text = Wq1Text(500, rng);
   auto code = EncodeQr(text);
@@ -269,7 +269,6 @@ TEST_CASE("WritePng writes atomically and the file decodes", "[qr]") {
   auto bad = wallet::WritePng(*code, {}, (dir / "missing" / "qr.png").string());
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().code == Errc::kIo);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

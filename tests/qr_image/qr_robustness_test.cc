@@ -235,8 +235,8 @@ TEST_CASE("robustness: decode after rotation, scaling, blur, noise and perspecti
     }
   }
 
-  std::string table = "QR decode rate per transform and version (ECC M, 4 px/module, " +
-                      std::to_string(kSamples) + " random full-capacity texts each)\n";
+  std::string table = "QR decode rate per transform and version (ECC M, 4 px/module, " + std::to_string(kSamples) +
+                      " random full-capacity texts each)\n";
   char cell[64];
   std::snprintf(cell, sizeof cell, "%-22s", "transform");
   table += cell;
@@ -290,8 +290,7 @@ TEST_CASE("dos: finder-pattern candidates in the robustness images stay well und
       }
     }
   }
-  std::string table = "finder-pattern candidates (max of both polarities, " + std::to_string(kSamples) +
-                      " samples)\n";
+  std::string table = "finder-pattern candidates (max of both polarities, " + std::to_string(kSamples) + " samples)\n";
   char cell[64];
   std::snprintf(cell, sizeof cell, "%-22s", "transform");
   table += cell;

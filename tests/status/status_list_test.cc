@@ -160,8 +160,8 @@ TEST_CASE("entries are packed from the least significant bit", "[status]") {
   REQUIRE(list->Set(1, kStatusValid));
   CHECK(list->packed()[0] == 0x01);
   CHECK(list->Get(7) == 3);
-  CHECK_FALSE(list->Set(8, 1));       // beyond the list
-  CHECK_FALSE(list->Set(2, 4));       // does not fit in 2 bits
+  CHECK_FALSE(list->Set(8, 1));  // beyond the list
+  CHECK_FALSE(list->Set(2, 4));  // does not fit in 2 bits
   CHECK_FALSE(StatusList::Create(3, 8));
   CHECK_FALSE(StatusList::Create(2, 0));
   CHECK_FALSE(StatusList::Create(2, 1000, 999));
@@ -196,8 +196,9 @@ TEST_CASE("a lst that inflates beyond the declared list size is refused", "[stat
 }
 
 TEST_CASE("revocation reasons have one fixed code each", "[status]") {
-  const char* codes[] = {"lost", "stolen", "data_changed", "superseded", "deceased", "issued_in_error",
-                         "key_compromise", "court_order", "holder_request", "device_replaced"};
+  const char* codes[] = {"lost",           "stolen",          "data_changed",   "superseded",
+                         "deceased",       "issued_in_error", "key_compromise", "court_order",
+                         "holder_request", "device_replaced"};
   REQUIRE(AllReasons().size() == 10);
   for (size_t i = 0; i < 10; ++i) {
     CHECK(ReasonCode(AllReasons()[i]) == codes[i]);

@@ -60,7 +60,8 @@ std::string PragmaText(Database& db, Sql pragma) {
   return *t;
 }
 
-TEST_CASE("SQLCipher 4, not plain SQLite, answers in a process that also loads Botan and libsqlite3", "[storage][trap]") {
+TEST_CASE("SQLCipher 4, not plain SQLite, answers in a process that also loads Botan and libsqlite3",
+          "[storage][trap]") {
   // Make Botan do real work so its shared library (and the libsqlite3 it depends on) is loaded and used.
   auto key = keys::KeyHandle::GenerateSoftware(Alg::kEdDSA);
   REQUIRE_OK(key);
@@ -72,7 +73,7 @@ TEST_CASE("SQLCipher 4, not plain SQLite, answers in a process that also loads B
 
   TempDir dir;
   SecureBuffer dbkey = GenerateDatabaseKey();
-  Database db = OpenOk(dir.File("trap.db"), dbkey);
+  Database db = OpenOk(dir / "trap.db", dbkey);
   INFO(db.cipher_version());
   CHECK(db.cipher_version().rfind("4.6", 0) == 0);
   CHECK(db.sqlite_version() == "3.46.1");
@@ -88,7 +89,7 @@ TEST_CASE("SQLCipher 4, not plain SQLite, answers in a process that also loads B
 TEST_CASE("pinned cipher and connection settings, file mode 0600", "[storage]") {
   TempDir dir;
   SecureBuffer key = GenerateDatabaseKey();
-  std::string path = dir.File("settings.db");
+  std::string path = dir / "settings.db";
   Database db = OpenOk(path, key);
   CHECK(PragmaText(db, "PRAGMA cipher_page_size") == "4096");
   CHECK(PragmaText(db, "PRAGMA cipher_hmac_algorithm") == "HMAC_SHA512");
@@ -109,10 +110,10 @@ TEST_CASE("pinned cipher and connection settings, file mode 0600", "[storage]") 
 TEST_CASE("the file and its WAL hold no claim value in plaintext (Arabic and Latin)", "[storage][plaintext]") {
   TempDir dir;
   SecureBuffer key = GenerateDatabaseKey();
-  std::string path = dir.File("claims.db");
+  std::string path = dir / "claims.db";
   // The scanner itself finds the strings when they are there.
-  test::WriteRaw(dir.File("control.txt"), std::string("xx") + std::string(kArabicName) + std::string(kLatinName));
-  REQUIRE(Contains(ReadRaw(dir.File("control.txt")), kArabicName));
+  test::WriteRaw(dir / "control.txt", std::string("xx") + std::string(kArabicName) + std::string(kLatinName));
+  REQUIRE(Contains(ReadRaw(dir / "control.txt"), kArabicName));
   {
     Database db = OpenOk(path, key);
     REQUIRE_OK(db.Migrate(kPeopleSchema));
@@ -152,13 +153,13 @@ TEST_CASE("the file and its WAL hold no claim value in plaintext (Arabic and Lat
 TEST_CASE("Arabic and arbitrary bytes round-trip byte for byte", "[storage]") {
   TempDir dir;
   SecureBuffer key = GenerateDatabaseKey();
-  std::string path = dir.File("roundtrip.db");
+  std::string path = dir / "roundtrip.db";
   const std::vector<std::string> texts = {
       std::string(kArabicName),
-      "عبدالرَّحْمٰن",                                 // harakat (combining marks), not normalized away
+      "عبدالرَّحْمٰن",                                      // harakat (combining marks), not normalized away
       "\u200f\u0645\u0631\u064a\u0645 \u200e(Maryam)",  // RLM/LRM marks, mixed direction
-      "٠١٢٣٤٥٦٧٨٩",                                  // Arabic-Indic digits
-      "ﻻ",                                           // presentation form stays a presentation form
+      "٠١٢٣٤٥٦٧٨٩",                                     // Arabic-Indic digits
+      "ﻻ",                                              // presentation form stays a presentation form
       std::string("nul\0inside", 10),
       "",
   };
@@ -200,7 +201,7 @@ TEST_CASE("Arabic and arbitrary bytes round-trip byte for byte", "[storage]") {
 TEST_CASE("statements: typed binds and strict typed reads", "[storage]") {
   TempDir dir;
   SecureBuffer key = GenerateDatabaseKey();
-  Database db = OpenOk(dir.File("types.db"), key);
+  Database db = OpenOk(dir / "types.db", key);
   REQUIRE_OK(db.Execute("CREATE TABLE t (k INTEGER PRIMARY KEY, i INTEGER, s TEXT, b BLOB) STRICT;"));
   auto ins = db.Prepare("INSERT INTO t (k, i, s, b) VALUES (?1, ?2, ?3, ?4)");
   REQUIRE_OK(ins);
@@ -258,7 +259,7 @@ TEST_CASE("statements: typed binds and strict typed reads", "[storage]") {
 TEST_CASE("transactions: rollback leaves nothing, commit is kept, one at a time", "[storage]") {
   TempDir dir;
   SecureBuffer key = GenerateDatabaseKey();
-  std::string path = dir.File("tx.db");
+  std::string path = dir / "tx.db";
   {
     Database db = OpenOk(path, key);
     REQUIRE_OK(db.Migrate(kPeopleSchema));
@@ -315,7 +316,7 @@ TEST_CASE("transactions: rollback leaves nothing, commit is kept, one at a time"
 TEST_CASE("a second connection waits for the writer (busy timeout) and sees only committed data", "[storage]") {
   TempDir dir;
   SecureBuffer key = GenerateDatabaseKey();
-  std::string path = dir.File("two.db");
+  std::string path = dir / "two.db";
   Database a = OpenOk(path, key);
   REQUIRE_OK(a.Migrate(kPeopleSchema));
   Database b = OpenOk(path, key, {.mode = OpenMode::kOpenExisting, .busy_timeout_ms = 50});
@@ -347,7 +348,7 @@ TEST_CASE("migrations: fresh, upgrade, refuse a newer schema, roll back a failin
   SecureBuffer key = GenerateDatabaseKey();
 
   SECTION("fresh database to the latest version") {
-    Database db = OpenOk(dir.File("fresh.db"), key);
+    Database db = OpenOk(dir / "fresh.db", key);
     CHECK(*db.SchemaVersion() == 0);
     REQUIRE_OK(db.Migrate(kV3));
     CHECK(*db.SchemaVersion() == 3);
@@ -356,7 +357,7 @@ TEST_CASE("migrations: fresh, upgrade, refuse a newer schema, roll back a failin
     CHECK(*db.SchemaVersion() == 3);
   }
   SECTION("upgrade keeps the data and applies only the new steps") {
-    std::string path = dir.File("upgrade.db");
+    std::string path = dir / "upgrade.db";
     {
       Database db = OpenOk(path, key);
       REQUIRE_OK(db.Migrate(kV1));
@@ -375,7 +376,7 @@ TEST_CASE("migrations: fresh, upgrade, refuse a newer schema, roll back a failin
     CHECK(db.Execute("INSERT INTO document (id, agency) VALUES (1, 99);").error().code == Errc::kState);
   }
   SECTION("a database from a newer program is refused and left alone") {
-    std::string path = dir.File("newer.db");
+    std::string path = dir / "newer.db";
     {
       Database db = OpenOk(path, key);
       REQUIRE_OK(db.Migrate(kV3));
@@ -393,13 +394,13 @@ TEST_CASE("migrations: fresh, upgrade, refuse a newer schema, roll back a failin
     CHECK(ReadRaw(path).size() == before.size());
   }
   SECTION("a bad migration list is refused") {
-    Database db = OpenOk(dir.File("bad.db"), key);
+    Database db = OpenOk(dir / "bad.db", key);
     constexpr Migration gap[] = {{1, "CREATE TABLE a (x);"}, {3, "CREATE TABLE b (x);"}};
     CHECK(db.Migrate(gap).error().code == Errc::kInvalidArgument);
     CHECK(*db.SchemaVersion() == 0);
   }
   SECTION("a failing step is rolled back whole; earlier steps stay") {
-    Database db = OpenOk(dir.File("fail.db"), key);
+    Database db = OpenOk(dir / "fail.db", key);
     constexpr Migration broken[] = {
         {1, "CREATE TABLE a (x);"},
         {2, "CREATE TABLE b (x); INSERT INTO a VALUES (1); CREATE TABLE a (y);"},  // third statement fails

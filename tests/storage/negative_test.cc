@@ -60,7 +60,7 @@ Status ReadAll(Database& db) {
 TEST_CASE("a wrong key is kPermission, names no key material, and leaves the file alone", "[storage][negative]") {
   TempDir dir;
   SecureBuffer key = GenerateDatabaseKey();
-  std::string path = dir.File("k.db");
+  std::string path = dir / "k.db";
   MakePopulated(path, key);
   std::string before = ReadRaw(path);
   SecureBuffer wrong = GenerateDatabaseKey();
@@ -88,16 +88,16 @@ TEST_CASE("missing, empty, plaintext and truncated files give clear errors", "[s
   SecureBuffer key = GenerateDatabaseKey();
 
   SECTION("missing file with kOpenExisting") {
-    auto db = Database::Open(dir.File("none.db"), key, {.mode = OpenMode::kOpenExisting});
+    auto db = Database::Open(dir / "none.db", key, {.mode = OpenMode::kOpenExisting});
     REQUIRE_FALSE(db);
     CHECK(db.error().code == Errc::kNotFound);
-    CHECK_FALSE(std::filesystem::exists(dir.File("none.db")));
+    CHECK_FALSE(std::filesystem::exists(dir / "none.db"));
   }
   SECTION("a directory") {
     CHECK(Database::Open(dir.path(), key).error().code == Errc::kInvalidArgument);
   }
   SECTION("a plaintext SQLite database is refused, not used") {
-    std::string path = dir.File("plain.db");
+    std::string path = dir / "plain.db";
     auto r = wathiq::test::RunShell("sqlcipher " + path + " \"CREATE TABLE t (x); INSERT INTO t VALUES ('Mohammad');\"");
     REQUIRE(r.rc == 0);
     REQUIRE(Contains(ReadRaw(path), "SQLite format 3"));
@@ -107,7 +107,7 @@ TEST_CASE("missing, empty, plaintext and truncated files give clear errors", "[s
     CHECK(Contains(db.error().message, "unencrypted"));
   }
   SECTION("truncated inside a page") {
-    std::string path = dir.File("trunc.db");
+    std::string path = dir / "trunc.db";
     MakePopulated(path, key);
     std::string bytes = ReadRaw(path);
     REQUIRE(bytes.size() > 3 * 4096);
@@ -125,7 +125,7 @@ TEST_CASE("missing, empty, plaintext and truncated files give clear errors", "[s
     }
   }
   SECTION("truncated on a page boundary: reads or the integrity check fail, never a crash") {
-    std::string path = dir.File("pages.db");
+    std::string path = dir / "pages.db";
     MakePopulated(path, key, 2000);
     std::string bytes = ReadRaw(path);
     WriteRaw(path, std::string_view(bytes).substr(0, bytes.size() / 2 / 4096 * 4096));
@@ -140,7 +140,7 @@ TEST_CASE("missing, empty, plaintext and truncated files give clear errors", "[s
     if (!integrity) CHECK(integrity.error().code == Errc::kMalformed);
   }
   SECTION("a damaged page fails its HMAC") {
-    std::string path = dir.File("flip.db");
+    std::string path = dir / "flip.db";
     MakePopulated(path, key, 2000);
     std::string bytes = ReadRaw(path);
     REQUIRE(bytes.size() > 6 * 4096);
@@ -155,7 +155,7 @@ TEST_CASE("missing, empty, plaintext and truncated files give clear errors", "[s
     CHECK(all.error().code == Errc::kMalformed);
   }
   SECTION("an empty existing file is refused when a database is expected") {
-    std::string path = dir.File("empty.db");
+    std::string path = dir / "empty.db";
     WriteRaw(path, "");
     auto db = Database::Open(path, key, {.mode = OpenMode::kOpenExisting});
     REQUIRE_FALSE(db);
@@ -167,7 +167,7 @@ TEST_CASE("fuzz-ish: random bytes opened as a database fail cleanly and are not 
   TempDir dir;
   SecureBuffer key = GenerateDatabaseKey();
   std::mt19937_64 rng(0x5715ab1e);
-  std::string path = dir.File("random.db");
+  std::string path = dir / "random.db";
   for (int i = 0; i < 120; ++i) {
     size_t size;
     switch (i % 4) {
@@ -199,7 +199,7 @@ TEST_CASE("fuzz-ish: random bytes opened as a database fail cleanly and are not 
 // Runs the sqlcipher shell on `path` with the key given as SQLCipher's raw-key literal, through a script
 // file (never on the command line, where every user could read it from /proc).
 wathiq::test::ShellRun ShellSelect(const TempDir& dir, const std::string& path, const std::string& key_hex) {
-  std::string script = dir.File("script.sql");
+  std::string script = dir / "script.sql";
   WriteRaw(script, "PRAGMA key = \"x'" + key_hex + "'\";\nSELECT 'rows=' || count(*) FROM people;\n"
                    "SELECT name FROM people WHERE id = 1;\n");
   chmod(script.c_str(), 0600);
@@ -216,7 +216,7 @@ TEST_CASE("the sqlcipher shell opens the file only with the right key", "[storag
 
   TempDir dir;
   SecureBuffer key = GenerateDatabaseKey();
-  std::string path = dir.File("shell.db");
+  std::string path = dir / "shell.db";
   MakePopulated(path, key);
 
   auto good = ShellSelect(dir, path, test::KeyHex(key));
@@ -245,7 +245,7 @@ TEST_CASE("the database key: random, sealed at rest under a passphrase, never in
   REQUIRE(key.size() == kDatabaseKeyBytes);
   CHECK_FALSE(ConstantTimeEqual(key.view(), other.view()));
 
-  std::string key_path = dir.File("registry.key");
+  std::string key_path = dir / "registry.key";
   auto pass = keys::SecretText::FromString("correct horse battery staple");
   keys::SecretSealOptions opts;
   opts.kdf = keys::KdfParams::Min();
@@ -265,7 +265,7 @@ TEST_CASE("the database key: random, sealed at rest under a passphrase, never in
   CHECK(info->label == "issuer registry");
   CHECK(info->secret_size == 32);
 
-  std::string db_path = dir.File("registry.db");
+  std::string db_path = dir / "registry.db";
   {
     Database db = OpenOk(db_path, key);
     REQUIRE_OK(db.Migrate(kSchema));

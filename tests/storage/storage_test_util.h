@@ -1,4 +1,4 @@
-// Helpers for the storage tests: a temp directory, raw file bytes, the test rows.
+// Helpers for the storage tests: raw file bytes, the test rows (temporary folders: test::TempDir).
 #pragma once
 
 #include <sys/stat.h>
@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_util.h"
 #include "wathiq/core/crypto.h"
 #include "wathiq/storage/database.h"
 
@@ -20,23 +21,7 @@ namespace wathiq::storage::test {
 inline constexpr std::string_view kArabicName = "محمد عبدالله العلي";
 inline constexpr std::string_view kLatinName = "Mohammad Abdullah Al-Ali";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "wathiq-storage-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::wathiq::test::TempDir;  // test_util.h
 
 inline std::string ReadRaw(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -63,11 +48,11 @@ inline Database OpenOk(const std::string& path, const SecureBuffer& key, OpenOpt
   return std::move(*db);
 }
 
-#define REQUIRE_OK(expr)                                                  \
-  do {                                                                    \
-    auto&& wq_r_ = (expr);                                                \
-    INFO((wq_r_ ? std::string() : wq_r_.error().ToString()));             \
-    REQUIRE(wq_r_.has_value());                                           \
+#define REQUIRE_OK(expr)                                      \
+  do {                                                        \
+    auto&& wq_r_ = (expr);                                    \
+    INFO((wq_r_ ? std::string() : wq_r_.error().ToString())); \
+    REQUIRE(wq_r_.has_value());                               \
   } while (0)
 
 }  // namespace wathiq::storage::test

@@ -18,20 +18,6 @@ namespace qr = wathiq::mdoc::qr;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/wathiq-status-XXXXXX";
-    REQUIRE(mkdtemp(tmpl));
-    path = tmpl;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string Write(const std::string& name, ByteView b) const {
-    std::string p = (path / name).string();
-    REQUIRE(keys::WriteFileAtomically(p, b, keys::WriteMode::kReplace));
-    return p;
-  }
-};
 
 std::string Refusal(const Result<vf::TokenAccepted>& r) {
   REQUIRE_FALSE(r);
@@ -171,7 +157,7 @@ TEST_CASE("status store: tokens that must not answer are refused, each with its 
 TEST_CASE("status store: bounded against hostile token files", "[verifier][status][negative]") {
   auto pki = MustMakeTestPki();
   const auto& paci = pki.agency("paci");
-  TempDir dir;
+  test::TempDir dir("status");
   vf::StatusStoreOptions o;
   o.max_entries = 131072;  // this deployment's lists: at most 32 KiB inflated each
   o.max_tokens = 2;
@@ -187,13 +173,13 @@ TEST_CASE("status store: bounded against hostile token files", "[verifier][statu
   dir.Write("big.cwt", Bytes(o.max_token_bytes + 1, 0xd2));
   dir.Write("empty.cwt", Bytes{});
   dir.Write("ignored.txt", AsBytes("not read: only *.cwt in a folder"));
-  fs::create_directory(dir.path / "sub.cwt");  // a folder named like a token: skipped
+  fs::create_directory(dir.path() / "sub.cwt");  // a folder named like a token: skipped
   auto list = MustStatusList();
   dir.Write("good1.cwt", MustSignStatusToken(paci, list, paci.status_prefix + "/1", pki.now - 60));
   dir.Write("good2.cwt", MustSignStatusToken(paci, list, paci.status_prefix + "/2", pki.now - 60));
   dir.Write("good3.cwt", MustSignStatusToken(paci, list, paci.status_prefix + "/3", pki.now - 60));
 
-  vf::StatusLoadReport r = store.Load({dir.path.string(), (dir.path / "missing.cwt").string(), "/dev/null"}, pki.now);
+  vf::StatusLoadReport r = store.Load({dir.path().string(), (dir.path() / "missing.cwt").string(), "/dev/null"}, pki.now);
   std::map<std::string, std::string> reasons;
   for (const auto& f : r.refused) reasons[fs::path(f.source).filename().string()] = f.reason;
   INFO(vf::StatusLoadReportJson(r).dump(2));

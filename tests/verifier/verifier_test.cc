@@ -18,15 +18,6 @@ namespace qr = wathiq::mdoc::qr;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/wathiq-verifier-XXXXXX";
-    REQUIRE(mkdtemp(tmpl));
-    path = tmpl;
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // A short-lived credential without a status reference: valid with no status lists loaded.
 IssuedCredential ShortLived(const TestPki& pki) {
@@ -39,7 +30,8 @@ IssuedCredential ShortLived(const TestPki& pki) {
 std::string Present(const IssuedCredential& cred, int64_t at, std::optional<Bytes> nonce = std::nullopt) {
   auto parsed = mdoc::ParseIssuerSigned(cred.issuer_signed);
   REQUIRE(parsed);
-  qr::PresentationRequest r{&*parsed, kCivilIdDocType, {"full_name_en", "full_name_ar"}, cred.device_key.get(), at, nonce};
+  qr::PresentationRequest r{&*parsed, kCivilIdDocType, {"full_name_en", "full_name_ar"}, cred.device_key.get(), at,
+                            nonce};
   auto p = qr::BuildPresentation(r);
   REQUIRE(p);
   return p->text;
@@ -55,7 +47,8 @@ vf::Policy At(int64_t now) {
 
 TEST_CASE("verifier: a rolled-back trust list is refused once a newer one is held", "[verifier][negative]") {
   auto pki = MustMakeTestPki({.now = kPkiNow, .sequence = 7, .agencies = {}});
-  auto opened = vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>());
+  auto opened =
+      vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>());
   REQUIRE(opened);
   vf::TrustState held = opened->trust_state();
   CHECK(held.sequence == 7);
@@ -114,19 +107,21 @@ TEST_CASE("verifier: past next_update plus the grace, no verdict at all", "[veri
   // A verifier may choose a shorter grace, never a negative one.
   vf::VerifierOptions strict;
   strict.trust_list_grace = 0;
-  auto strict_v = vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>(), strict);
+  auto strict_v =
+      vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>(), strict);
   REQUIRE(strict_v);
   CHECK_FALSE(strict_v->Verify(Present(cred, next_update + 1), At(next_update + 1)));
   strict.trust_list_grace = -1;
-  CHECK_FALSE(vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>(), strict));
+  CHECK_FALSE(vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>(),
+                                 strict));
 }
 
 TEST_CASE("verifier: the state folder keeps challenges and replays across processes, 0600, fail closed",
           "[verifier][state]") {
   auto pki = MustMakeTestPki();
   auto cred = ShortLived(pki);
-  TempDir dir;
-  std::string folder = (dir.path / "state").string();
+  test::TempDir dir("verifier");
+  std::string folder = (dir.path() / "state").string();
   auto open = [&] {
     auto s = vf::FileState::Open(folder);
     REQUIRE(s);
@@ -139,7 +134,7 @@ TEST_CASE("verifier: the state folder keeps challenges and replays across proces
   auto challenge = open().NewChallenge("Checkpoint 7", pki.now);
   REQUIRE(challenge);
   struct stat st;
-  REQUIRE(::stat((dir.path / "state" / "challenges.json").c_str(), &st) == 0);
+  REQUIRE(::stat((dir.path() / "state" / "challenges.json").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   REQUIRE(::stat(folder.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
@@ -171,7 +166,7 @@ TEST_CASE("verifier: the state folder keeps challenges and replays across proces
   CHECK(held->payload_sha256 == Bytes(32, 1));
 
   // A damaged state file is an error, never an empty state that forgets answered challenges.
-  REQUIRE(keys::WriteFileAtomically((dir.path / "state" / "challenges.json").string(), AsBytes("{not json"),
+  REQUIRE(keys::WriteFileAtomically((dir.path() / "state" / "challenges.json").string(), AsBytes("{not json"),
                                     keys::WriteMode::kReplace));
   auto damaged = open().Verify(answer, At(pki.now + 40));
   REQUIRE_FALSE(damaged);

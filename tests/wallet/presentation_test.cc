@@ -1,7 +1,7 @@
 // The wallet builds a presentation from a held credential: only the chosen elements, by profile or by id,
 // time mode or a scanned challenge; the verifier accepts what it builds.
-#include "mdoc/mdoc_test_util.h"
 #include "wathiq/verifier/presentation.h"
+#include "mdoc/mdoc_test_util.h"
 #include "wathiq/verifier/state.h"
 #include "wathiq/wallet/presentation.h"
 

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "finder_cross_check.h"
+
 namespace wathiq::verifier::internal {
 namespace {
 
@@ -65,11 +67,11 @@ class Binary {
         // The 5x5 neighbourhood, moved inwards at the borders as zxing does.
         const int cx = std::clamp(bx, std::min(2, bw_ - 1), std::max(bw_ - 3, 0));
         const int cy = std::clamp(by, std::min(2, bh_ - 1), std::max(bh_ - 3, 0));
-        int sum = 0, n = 0;
+        int total = 0, n = 0;
         for (int y = std::max(0, cy - 2); y <= std::min(bh_ - 1, cy + 2); ++y) {
-          for (int x = std::max(0, cx - 2); x <= std::min(bw_ - 1, cx + 2); ++x) sum += At(black, x, y), ++n;
+          for (int x = std::max(0, cx - 2); x <= std::min(bw_ - 1, cx + 2); ++x) total += At(black, x, y), ++n;
         }
-        threshold_[Index(bx, by)] = static_cast<uint8_t>(sum / n);
+        threshold_[Index(bx, by)] = static_cast<uint8_t>(total / n);
       }
     }
     // The cross-checks revisit pixels many times: one byte per pixel beats recomputing the threshold.
@@ -117,36 +119,8 @@ bool FinderRatio(const std::array<int, 5>& c, bool lenient) {
   return std::abs(m - c[0]) <= tol && std::abs(m - c[1]) <= tol && std::abs(3 * m - c[2]) <= 3 * tol &&
          std::abs(m - c[3]) <= tol && std::abs(m - c[4]) <= tol;
 }
-
-// The five runs through dark pixel (x, y) along (dx, dy), none longer than max_run; on success the
-// centre of the middle run along that axis and the total length.
-bool CrossCheck(const Binary& img, int x, int y, int dx, int dy, int max_run, double* centre, int* total) {
-  if (!img.In(x, y) || !img.Dark(x, y)) return false;
-  std::array<int, 5> c{};
-  auto run = [&](int sign, int& k, bool dark, int& counter) {
-    while (true) {
-      const int px = x + sign * k * dx, py = y + sign * k * dy;
-      if (!img.In(px, py) || img.Dark(px, py) != dark) break;
-      if (++counter > max_run) return false;
-      ++k;
-    }
-    return counter > 0;
-  };
-  int k = 0;
-  if (!run(-1, k, true, c[2])) return false;
-  const int back = c[2];
-  if (!run(-1, k, false, c[1]) || !run(-1, k, true, c[0])) return false;
-  k = 1;
-  int forward = 0;
-  if (img.In(x + dx, y + dy) && img.Dark(x + dx, y + dy) && !run(+1, k, true, forward)) return false;
-  c[2] += forward;
-  if (!run(+1, k, false, c[3]) || !run(+1, k, true, c[4])) return false;
-  if (!FinderRatio(c, dx != 0 && dy != 0)) return false;
-  const int axis = dx != 0 ? x : y;
-  *centre = axis - back + 1 + c[2] / 2.0;
-  *total = c[0] + c[1] + c[2] + c[3] + c[4];
-  return true;
-}
+bool StraightRatio(const std::array<int, 5>& c) { return FinderRatio(c, false); }
+bool DiagonalRatio(const std::array<int, 5>& c) { return FinderRatio(c, true); }
 
 // Whether the dark region around (x, y) is enclosed by light within `reach` pixels (L-infinity) of it.
 // zxing-cpp 1.4 keeps a finder only when a light ring closes around its core (an outline it traces
@@ -229,14 +203,14 @@ int CountFinderCandidates(const uint8_t* pixels, int width, int height, bool lig
       double cy = 0, cx = 0;
       int v_total = 0, h_total2 = 0;
       // Runs up to twice the row's total: zxing accepts finders foreshortened up to 2:1 or more.
-      if (!CrossCheck(img, cx0, y, 0, 1, 2 * h_total, &cy, &v_total)) continue;
-      if (!CrossCheck(img, cx0, static_cast<int>(cy), 1, 0, 2 * h_total, &cx, &h_total2)) continue;
+      if (!CrossCheck(img, cx0, y, 0, 1, 2 * h_total, StraightRatio, &cy, &v_total)) continue;
+      if (!CrossCheck(img, cx0, static_cast<int>(cy), 1, 0, 2 * h_total, StraightRatio, &cx, &h_total2)) continue;
       // zxing checks both diagonals as well (at twice the reach); a pattern must pass them here too.
       const int ix = static_cast<int>(cx), iy = static_cast<int>(cy);
       double unused = 0;
       int d_total = 0;
-      if (!CrossCheck(img, ix, iy, 1, 1, 4 * h_total, &unused, &d_total) ||
-          !CrossCheck(img, ix, iy, 1, -1, 4 * h_total, &unused, &d_total)) {
+      if (!CrossCheck(img, ix, iy, 1, 1, 4 * h_total, DiagonalRatio, &unused, &d_total) ||
+          !CrossCheck(img, ix, iy, 1, -1, 4 * h_total, DiagonalRatio, &unused, &d_total)) {
         continue;
       }
       const double module = std::min(h_total2, v_total) / 7.0;

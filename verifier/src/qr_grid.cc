@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <utility>
 
+#include "finder_cross_check.h"
+
 namespace wathiq::verifier::internal {
 namespace {
 
@@ -145,37 +147,6 @@ bool FinderRatio(const std::array<int, 5>& c) {
          std::abs(m - c[3]) < tol && std::abs(m - c[4]) < tol;
 }
 
-// Runs through (x, y) along (dx, dy); on success the centre of the middle run along that axis and the
-// total length of the five runs.
-bool CrossCheck(const Image& img, int x, int y, int dx, int dy, int max_run, double* centre, int* total) {
-  if (!img.In(x, y) || !img.Dark(x, y)) return false;
-  std::array<int, 5> c{};
-  // Counts pixels of one colour from step k on, along sign * (dx, dy); false if none or too many.
-  auto run = [&](int sign, int& k, bool dark, int& counter) {
-    while (true) {
-      const int px = x + sign * k * dx, py = y + sign * k * dy;
-      if (!img.In(px, py) || img.Dark(px, py) != dark) break;
-      if (++counter > max_run) return false;
-      ++k;
-    }
-    return counter > 0;
-  };
-  int k = 0;
-  if (!run(-1, k, true, c[2])) return false;  // the middle run back to its start, (x, y) included
-  const int back = c[2];
-  if (!run(-1, k, false, c[1]) || !run(-1, k, true, c[0])) return false;
-  k = 1;
-  int forward = 0;
-  if (img.In(x + dx, y + dy) && img.Dark(x + dx, y + dy) && !run(+1, k, true, forward)) return false;
-  c[2] += forward;
-  if (!run(+1, k, false, c[3]) || !run(+1, k, true, c[4])) return false;
-  if (!FinderRatio(c)) return false;
-  const int axis = dx != 0 ? x : y;
-  *centre = axis - back + 1 + c[2] / 2.0;
-  *total = c[0] + c[1] + c[2] + c[3] + c[4];
-  return true;
-}
-
 struct Finder {
   Pt c;
   double module = 0;
@@ -204,9 +175,9 @@ std::vector<Finder> FindFinders(const Image& img) {
       const double cx0 = runs[i + 2].first + runs[i + 2].second / 2.0;
       double cy = 0, cx = 0;
       int v_total = 0, h_total2 = 0;
-      if (!CrossCheck(img, static_cast<int>(cx0), y, 0, 1, h_total, &cy, &v_total)) continue;
+      if (!CrossCheck(img, static_cast<int>(cx0), y, 0, 1, h_total, FinderRatio, &cy, &v_total)) continue;
       if (std::abs(v_total - h_total) > 0.5 * h_total) continue;
-      if (!CrossCheck(img, static_cast<int>(cx0), static_cast<int>(cy), 1, 0, h_total, &cx, &h_total2)) continue;
+      if (!CrossCheck(img, static_cast<int>(cx0), static_cast<int>(cy), 1, 0, h_total, FinderRatio, &cx, &h_total2)) continue;
       const double module = (h_total2 + v_total) / 14.0;
       const Pt p{cx, cy};
       bool merged = false;

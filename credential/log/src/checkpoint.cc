@@ -63,12 +63,13 @@ Result<std::string> FormatCheckpoint(const Checkpoint& cp) {
   return out;
 }
 
-Result<Checkpoint> OpenCheckpoint(std::string_view note, const NoteVerifier& log_key, std::string_view expected_origin) {
+Result<Checkpoint> OpenCheckpoint(std::string_view note, const NoteVerifier& log_key,
+                                  std::string_view expected_origin) {
   WQ_ASSIGN(Note n, OpenNote(note, std::span<const NoteVerifier>(&log_key, 1)));
   WQ_ASSIGN(Checkpoint cp, ParseCheckpoint(n.text));
   if (cp.origin != expected_origin) {
-    return Fail(Errc::kInvalidArgument, "checkpoint: origin \"" + cp.origin.substr(0, 200) + "\" is not the expected \"" +
-                                            std::string(expected_origin) + "\"");
+    return Fail(Errc::kInvalidArgument, "checkpoint: origin \"" + cp.origin.substr(0, 200) +
+                                            "\" is not the expected \"" + std::string(expected_origin) + "\"");
   }
   return cp;
 }

@@ -20,7 +20,8 @@ std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 Result<uint64_t> GetSize(const json& j, const char* name) {
   auto it = j.find(name);
   if (it == j.end()) return Fail(Errc::kMalformed, std::string("proof JSON: missing ") + name);
-  if (!it->is_number_unsigned()) return Fail(Errc::kMalformed, std::string("proof JSON: ") + name + " must be an unsigned integer");
+  if (!it->is_number_unsigned())
+    return Fail(Errc::kMalformed, std::string("proof JSON: ") + name + " must be an unsigned integer");
   return it->get<uint64_t>();
 }
 
@@ -112,15 +113,15 @@ Result<ProofCheck> CheckProofJson(std::string_view text) {
 
 std::string InclusionProofJson(uint64_t leaf_index, uint64_t tree_size, const Hash& leaf_hash,
                                std::span<const Hash> proof, const Hash& root) {
-  json j = {{"type", "inclusion"}, {"leaf_index", leaf_index}, {"tree_size", tree_size},
+  json j = {{"type", "inclusion"},           {"leaf_index", leaf_index}, {"tree_size", tree_size},
             {"leaf_hash", ToHex(leaf_hash)}, {"proof", HexArray(proof)}, {"root", ToHex(root)}};
   return Dump(j);
 }
 
 std::string ConsistencyProofJson(uint64_t size1, uint64_t size2, std::span<const Hash> proof, const Hash& root1,
                                  const Hash& root2) {
-  json j = {{"type", "consistency"}, {"size1", size1}, {"size2", size2}, {"root1", ToHex(root1)},
-            {"root2", ToHex(root2)}, {"proof", HexArray(proof)}};
+  json j = {{"type", "consistency"}, {"size1", size1},        {"size2", size2},
+            {"root1", ToHex(root1)}, {"root2", ToHex(root2)}, {"proof", HexArray(proof)}};
   return Dump(j);
 }
 

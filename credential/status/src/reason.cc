@@ -41,8 +41,7 @@ Result<RevocationReason> ParseReasonCode(std::string_view code) {
     if (c == code) return r;
   }
   // The code is echoed only up to a short length: it came from outside.
-  return Fail(Errc::kInvalidArgument,
-              "unknown revocation reason \"" + std::string(code.substr(0, 40)) + "\"");
+  return Fail(Errc::kInvalidArgument, "unknown revocation reason \"" + std::string(code.substr(0, 40)) + "\"");
 }
 
 std::span<const RevocationReason> AllReasons() { return kAll; }

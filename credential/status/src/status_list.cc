@@ -8,9 +8,7 @@ namespace wathiq::status {
 namespace {
 
 // Bytes needed for `entries` entries; callers have bounded entries by max_entries (<= 2^61 keeps this exact).
-uint64_t BytesFor(int bits, uint64_t entries) {
-  return (entries * static_cast<uint64_t>(bits) + 7) / 8;
-}
+uint64_t BytesFor(int bits, uint64_t entries) { return (entries * static_cast<uint64_t>(bits) + 7) / 8; }
 
 Status CheckBitsAndCap(int bits, uint64_t max_entries) {
   if (!IsValidBits(bits)) {
@@ -78,8 +76,8 @@ Status StatusList::Set(uint64_t index, uint8_t value) {
   const unsigned b = static_cast<unsigned>(bits_);
   const unsigned mask = (1u << b) - 1u;
   if (value > mask) {
-    return Fail(Errc::kInvalidArgument, "status list: value " + std::to_string(value) + " does not fit in " +
-                                            std::to_string(b) + " bits");
+    return Fail(Errc::kInvalidArgument,
+                "status list: value " + std::to_string(value) + " does not fit in " + std::to_string(b) + " bits");
   }
   const uint64_t bit = index * b;
   uint8_t& byte = packed_[bit >> 3];

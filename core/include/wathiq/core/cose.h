@@ -24,10 +24,10 @@ inline constexpr int64_t kHdrType = 16;
 inline constexpr int64_t kHdrX5Chain = 33;
 
 struct Sign1 {
-  Bytes protected_bytes;        // exactly as received (empty bstr means no protected headers)
-  cbor::Value protected_map;    // decoded protected_bytes (empty map when none)
-  cbor::Value unprotected;      // map
-  std::optional<Bytes> payload; // nullopt when detached (nil)
+  Bytes protected_bytes;         // exactly as received (empty bstr means no protected headers)
+  cbor::Value protected_map;     // decoded protected_bytes (empty map when none)
+  cbor::Value unprotected;       // map
+  std::optional<Bytes> payload;  // nullopt when detached (nil)
   Bytes signature;
 
   // The header value from protected, else unprotected; nullptr if neither.
@@ -59,7 +59,7 @@ struct VerifyOptions {
   Bytes external_aad;
   std::optional<Bytes> detached_payload;  // required iff the message's payload is nil
   bool allow_unprotected_alg = false;
-  std::vector<int64_t> understood_crit;   // labels the caller processes beyond the standard ones
+  std::vector<int64_t> understood_crit;  // labels the caller processes beyond the standard ones
 };
 // kBadSignature if the signature fails; kUnsupported for an unknown alg; kMalformed for shape errors;
 // kInvalidArgument when alg does not match the verifier's key.

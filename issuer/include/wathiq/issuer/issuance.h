@@ -19,9 +19,9 @@ namespace wathiq::issuer {
 
 struct RecordRequest {
   std::string doc_type;
-  std::string claims_json;               // the agency record: a JSON object of element -> value
-  PublicKey device_key;                  // the holder's device key
-  mdoc::Validity validity;               // derived elements (age_over_NN) are computed on signed_at's date
+  std::string claims_json;  // the agency record: a JSON object of element -> value
+  PublicKey device_key;     // the holder's device key
+  mdoc::Validity validity;  // derived elements (age_over_NN) are computed on signed_at's date
   std::optional<mdoc::StatusRef> status;
   // When set, only this disclosure profile's elements are signed: a smaller credential meant for QR use
   // (fewer digests in the MSO). Together with a validity of a few days and no status reference it gives

@@ -96,8 +96,7 @@ Result<KeyHandle> OpenSealedKeyFile(const std::string& path, const SecretText& p
 // Re-seals under a new passphrase (and KDF cost), replacing the file atomically; the old file stays intact
 // if anything fails, including a wrong old passphrase.
 Status ChangeSealedKeyPassphrase(const std::string& path, const SecretText& old_passphrase,
-                                 const SecretText& new_passphrase, const KdfParams& kdf,
-                                 const OpenLimits& limits = {});
+                                 const SecretText& new_passphrase, const KdfParams& kdf, const OpenLimits& limits = {});
 
 // The file helpers live in core (wathiq/core/file.h); these names keep the keys:: spelling working.
 using ::wathiq::ReadFileBytes;

@@ -60,8 +60,8 @@ struct Pkcs11KeyInfo {
   bool extractable = true;
   bool always_sensitive = false;
   bool never_extractable = false;
-  bool value_readable = true;            // could CKA_VALUE of the private key be read?
-  std::string value_read_result;         // e.g. "CKR_ATTRIBUTE_SENSITIVE"
+  bool value_readable = true;     // could CKA_VALUE of the private key be read?
+  std::string value_read_result;  // e.g. "CKR_ATTRIBUTE_SENSITIVE"
 };
 
 class Pkcs11Token;

@@ -23,8 +23,8 @@
 namespace wathiq::wallet {
 
 struct DisclosureChoice {
-  std::string profile;                 // a named disclosure profile of the document type, or
-  std::vector<std::string> elements;   // element ids, when no profile is named
+  std::string profile;                // a named disclosure profile of the document type, or
+  std::vector<std::string> elements;  // element ids, when no profile is named
 };
 
 struct PresentOptions {

@@ -27,10 +27,10 @@ namespace wathiq::wallet {
 inline constexpr int kMaxRenderSide = 8000;  // pixels, per side, for RenderPng/WritePng
 
 struct QrOptions {
-  char ecc = 'M';        // 'L', 'M', 'Q' or 'H' (upper case only)
-  int module_px = 4;     // pixels per module in images, 1..64
-  int quiet_zone = 4;    // light modules around the symbol in images, 0..40
-  int min_version = 0;   // 0 = smallest that fits; 1..40 = at least this version
+  char ecc = 'M';       // 'L', 'M', 'Q' or 'H' (upper case only)
+  int module_px = 4;    // pixels per module in images, 1..64
+  int quiet_zone = 4;   // light modules around the symbol in images, 0..40
+  int min_version = 0;  // 0 = smallest that fits; 1..40 = at least this version
 };
 
 struct QrCode {
@@ -38,7 +38,7 @@ struct QrCode {
   int size = 0;                  // modules per side = 17 + 4 * version
   std::vector<uint8_t> modules;  // size * size, row-major, 1 = dark, 0 = light
   char ecc = 'M';
-  bool alphanumeric = false;     // true when encoded as a single alphanumeric-mode segment
+  bool alphanumeric = false;  // true when encoded as a single alphanumeric-mode segment
 
   bool Dark(int x, int y) const { return modules[static_cast<size_t>(y) * size + x] != 0; }
 };

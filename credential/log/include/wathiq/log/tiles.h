@@ -36,9 +36,9 @@ inline constexpr unsigned kTileWidth = 256;
 inline constexpr size_t kMaxEntryBytes = 65535;  // an entry's length must fit the 16-bit prefix
 
 struct TileId {
-  bool entries = false;  // an entry bundle rather than a hash tile
-  unsigned level = 0;    // hash tiles only: 0..63
-  uint64_t index = 0;    // N
+  bool entries = false;         // an entry bundle rather than a hash tile
+  unsigned level = 0;           // hash tiles only: 0..63
+  uint64_t index = 0;           // N
   unsigned width = kTileWidth;  // 1..256; 256 is a full tile
   bool operator==(const TileId&) const = default;
 };

@@ -23,7 +23,7 @@ namespace wathiq::status {
 // The status values the draft registers; other values (3, and 4..255 for wider lists) are
 // application-specific and reported as they are.
 inline constexpr uint8_t kStatusValid = 0;
-inline constexpr uint8_t kStatusInvalid = 1;    // revoked, final
+inline constexpr uint8_t kStatusInvalid = 1;  // revoked, final
 inline constexpr uint8_t kStatusSuspended = 2;
 
 // Default cap on entries a parsed list may hold: 2^24 (4 MiB decompressed at 2 bits).
