@@ -265,7 +265,19 @@ Result<DeploymentConfig> ParseDeploymentConfig(std::string_view text, const std:
     }
     c.agencies.push_back(std::move(ac));
   }
-  // No two agencies may share a status prefix (a URI must belong to one agency).
+  // Every published object must get its own file: no aggregation document or log under a status prefix
+  // (the lists live there), and no two agencies sharing a prefix (a URI must belong to one agency).
+  for (const auto& a : c.agencies) {
+    for (const auto& b : c.agencies) {
+      if (keys::StatusUriUnder(a.aggregation_uri, b.status_prefix) || keys::StatusUriUnder(b.status_prefix, a.aggregation_uri)) {
+        return Fail(Errc::kInvalidArgument, "agency " + a.id + ": the aggregation_uri must not lie under or above a "
+                                                "status prefix (every list is a file under the prefix)");
+      }
+      if (keys::StatusUriUnder(c.log_url, b.status_prefix) || keys::StatusUriUnder(b.status_prefix, c.log_url)) {
+        return Fail(Errc::kInvalidArgument, "log.url must not lie under or above a status prefix");
+      }
+    }
+  }
   for (size_t i = 0; i < c.agencies.size(); ++i) {
     for (size_t k = 0; k < c.agencies.size(); ++k) {
       if (i != k && keys::StatusUriUnder(c.agencies[i].status_prefix, c.agencies[k].status_prefix)) {
