@@ -47,12 +47,13 @@ const Migration kMigrations[] = {
      "CREATE TABLE status_lists(id INTEGER PRIMARY KEY, agency TEXT NOT NULL REFERENCES agencies(id), number "
      "INTEGER NOT NULL, uri TEXT NOT NULL UNIQUE, size INTEGER NOT NULL CHECK (size >= 131072), used INTEGER NOT "
      "NULL DEFAULT 0 CHECK (used <= size), UNIQUE(agency, number));"
-     "CREATE TABLE credentials(id BLOB PRIMARY KEY CHECK (length(id) = 16), document_number TEXT NOT NULL, "
+     "CREATE TABLE credentials(rowid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE CHECK (length(id) = 16), "
+     "document_number TEXT NOT NULL, "
      "agency TEXT NOT NULL REFERENCES agencies(id), doc_type TEXT NOT NULL, holder_thumbprint BLOB NOT NULL, "
      "valid_from INTEGER NOT NULL, valid_until INTEGER NOT NULL, issued_at INTEGER NOT NULL, list_id INTEGER NOT "
      "NULL REFERENCES status_lists(id), idx INTEGER NOT NULL CHECK (idx >= 0), mso_digest BLOB NOT NULL, state "
      "TEXT NOT NULL CHECK (state IN ('valid','suspended','revoked')), claims TEXT NOT NULL, credential BLOB NOT "
-     "NULL, idempotency_key TEXT UNIQUE, UNIQUE(list_id, idx)) WITHOUT ROWID;"
+     "NULL, idempotency_key TEXT UNIQUE, UNIQUE(list_id, idx));"
      "CREATE INDEX credentials_by_document ON credentials(document_number);"
      "CREATE TABLE credential_history(seq INTEGER PRIMARY KEY, credential_id BLOB NOT NULL REFERENCES "
      "credentials(id), time INTEGER NOT NULL, event TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL, "
@@ -282,11 +283,16 @@ class SqlcipherRegistry final : public Registry {
   }
 
   Result<std::vector<CredentialRecord>> ByDocument(std::string_view document_number, bool with_bytes) override {
-    WQ_ASSIGN(Statement s,
-              db_->Prepare("SELECT c.id, c.document_number, c.agency, c.doc_type, c.holder_thumbprint, c.valid_from, "
-                           "c.valid_until, c.issued_at, c.list_id, l.uri, c.idx, c.mso_digest, c.state, c.claims, "
-                           "c.credential, COALESCE(c.idempotency_key, '') FROM credentials c JOIN status_lists l ON "
-                           "l.id = c.list_id WHERE c.document_number = ?1 ORDER BY c.issued_at, c.id"));
+    if (!by_document_) {
+      WQ_ASSIGN(Statement st,
+                db_->Prepare("SELECT c.id, c.document_number, c.agency, c.doc_type, c.holder_thumbprint, c.valid_from, "
+                             "c.valid_until, c.issued_at, c.list_id, l.uri, c.idx, c.mso_digest, c.state, c.claims, "
+                             "c.credential, COALESCE(c.idempotency_key, '') FROM credentials c JOIN status_lists l ON "
+                             "l.id = c.list_id WHERE c.document_number = ?1 ORDER BY c.rowid"));
+      by_document_ = std::make_unique<Statement>(std::move(st));
+    }
+    Statement& s = *by_document_;
+    WQ_TRY(s.Reset());
     WQ_TRY(s.BindText(1, document_number));
     std::vector<CredentialRecord> out;
     while (true) {
@@ -295,6 +301,7 @@ class SqlcipherRegistry final : public Registry {
       WQ_ASSIGN(CredentialRecord r, ReadCredential(s, with_bytes));
       out.push_back(std::move(r));
     }
+    WQ_TRY(s.Reset());
     return out;
   }
 
@@ -367,10 +374,16 @@ class SqlcipherRegistry final : public Registry {
   }
 
   Result<uint64_t> LogSize() override {
-    WQ_ASSIGN(Statement s, db_->Prepare("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries"));
+    if (!log_size_) {
+      WQ_ASSIGN(Statement st, db_->Prepare("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries"));
+      log_size_ = std::make_unique<Statement>(std::move(st));
+    }
+    Statement& s = *log_size_;
+    WQ_TRY(s.Reset());
     WQ_ASSIGN(bool row, s.Step());
-    if (!row) return uint64_t{0};
+    if (!row) return Fail(Errc::kInternal, "the log size query returned no row");
     WQ_ASSIGN(int64_t n, s.ColumnInt64(0));
+    WQ_TRY(s.Reset());
     return static_cast<uint64_t>(n);
   }
 
@@ -554,7 +567,7 @@ class SqlcipherRegistry final : public Registry {
   std::unique_ptr<Database> db_;
   bool work_open_ = false;
   std::unique_ptr<Statement> slot_taken_, insert_credential_, bump_list_, find_idem_, append_entry_, insert_node_,
-      add_history_;
+      add_history_, by_document_, log_size_;
   mutable std::unique_ptr<Statement> get_node_;
 };
 
@@ -565,6 +578,9 @@ Result<std::unique_ptr<Registry>> OpenSqlcipherRegistry(const std::string& path,
   o.mode = create ? storage::OpenMode::kCreateOrOpen : storage::OpenMode::kOpenExisting;
   WQ_ASSIGN(Database db, Database::Open(path, key, o));
   WQ_TRY(db.Migrate(kMigrations));
+  // A batch chunk's pages stay in memory until its commit (encrypting and writing a spilled page costs more
+  // than the signature): up to 64 MiB of cache.
+  WQ_TRY(db.Execute("PRAGMA cache_size = -65536"));
   return std::unique_ptr<Registry>(new SqlcipherRegistry(std::move(db)));
 }
 
