@@ -65,7 +65,7 @@ struct CliDeployment {
 
 }  // namespace
 
-TEST_CASE("CLI issuer: init, issue, publish, verify valid; revoke, publish, verify revoked; refusals", "[cli][issuer]") {
+TEST_CASE("CLI issuer: init, issue, publish, verify valid, revoke, publish, verify revoked, refusals", "[cli][issuer]") {
   CliDeployment c;
   auto at = [&](const std::string& f) { return c.tmp.at(f); };
   setenv("WATHIQ_STATE_DIR", at("verifier-state").c_str(), 1);

@@ -98,7 +98,7 @@ std::string Reason(const Error& e) { return std::string(e.reason_code()); }
 
 }  // namespace
 
-TEST_CASE("issue -> publish: the token shows valid; revoke -> publish: revoked; suspend, reinstate", "[issuer]") {
+TEST_CASE("issue -> publish: the token shows valid, revoke -> publish: revoked, suspend, reinstate", "[issuer]") {
   Fixture f;
   auto a = f.MustIssue(1);
   auto b = f.MustIssue(2);
@@ -210,7 +210,7 @@ TEST_CASE("publication follows docs/PUBLICATION.md: tokens at S, entries, checkp
   CHECK(agg2["status_lists"].empty());
 }
 
-TEST_CASE("the log stays consistent across publications; an inconsistent checkpoint is never signed", "[issuer]") {
+TEST_CASE("the log stays consistent across publications, and an inconsistent checkpoint is never signed", "[issuer]") {
   Fixture f;
   auto vkey = *log::NoteVerifier::FromVerifierKey(f.trust.log_verifier_key);
   std::string log_dir = f.tmp.at("public/log.test.example/wathiq");
