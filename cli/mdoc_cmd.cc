@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli_util.h"
+#include "issuer_cmd.h"
 #include "wathiq/core/text.h"
 #include "wathiq/keys/trust_list.h"
 #include "wathiq/issuer/issuance.h"
@@ -139,9 +140,33 @@ struct IssueOpts {
   KeyOpts signer;
   int valid_days = 365;
   int64_t status_idx = -1;
+  // Through a deployment (issuer_cmd.cc): registry, status list slot and log entry.
+  std::string deployment, agency, actor, document_number;
 };
 
 Status RunIssue(const Ctx& ctx, const IssueOpts& o) {
+  if (!o.deployment.empty()) {
+    if (!o.cert.empty() || !o.signer.file.empty() || o.signer.pkcs11() || !o.status_uri.empty() || o.status_idx >= 0 ||
+        !o.catalogue_dir.empty()) {
+      return Fail(Errc::kInvalidArgument, "with --deployment the deployment's signer, status lists and catalogue are "
+                                          "used: drop --signer-*, --status-*, --catalogue");
+    }
+    DeploymentIssueArgs a;
+    a.deployment = o.deployment;
+    a.pass = o.signer.pass;
+    a.pin = o.signer.pin;
+    a.agency = o.agency;
+    a.actor = o.actor;
+    a.document_number = o.document_number;
+    a.record = o.record;
+    a.doc_type = o.doc_type;
+    a.device_key = o.device_key;
+    a.out = o.out;
+    a.only_profile = o.only_profile;
+    a.valid_days = o.valid_days;
+    return RunDeploymentIssue(ctx, a);
+  }
+  if (o.cert.empty()) return Fail(Errc::kInvalidArgument, "give --signer-cert (or --deployment)");
   int64_t now = ctx.Now();
   mdoc::Catalogue custom;
   const mdoc::Catalogue* catalogue = &mdoc::Catalogue::Default();
@@ -430,7 +455,14 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   issue->add_option("--record", io->record, "the agency record: a JSON object of claims")->required();
   issue->add_option("--doctype", io->doc_type, "document type, e.g. kw.gov.paci.civil_id.1")->required();
   issue->add_option("--device-key", io->device_key, "the holder's device public key (PEM, certificate or sealed key)")->required();
-  issue->add_option("--signer-cert", io->cert, "the document-signer certificate")->required();
+  issue->add_option("--deployment,-d", io->deployment,
+                    "issue through this deployment (`issuer init`): registry, status list, log; then give --agency "
+                    "and --actor instead of --signer-*");
+  issue->add_option("--agency", io->agency, "with --deployment: the issuing agency");
+  issue->add_option("--actor", io->actor, "with --deployment: the acting staff id");
+  issue->add_option("--document-number", io->document_number,
+                    "with --deployment: the document number (default: the record's first *_number element)");
+  issue->add_option("--signer-cert", io->cert, "the document-signer certificate");
   AddKeyOptions(issue, io->signer, "--signer-key", "the document-signer key");
   issue->add_option("--valid-days", io->valid_days, "validity in days")->check(CLI::Range(1, 3660))->capture_default_str();
   issue->add_option("--status-uri", io->status_uri, "Token Status List URI");
@@ -441,6 +473,7 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
                     "--valid-days 3 and no --status-uri, the smallest QR)");
   issue->add_option("--out", io->out, "credential file to write (not overwritten)")->required();
   issue->callback(Action(ictx, "issue", [ictx, io] { return RunIssue(*ictx, *io); }));
+  RegisterIssuerDeploymentCommands(issuer_cmd, ictx);
 
   auto wctx = std::make_shared<Ctx>();
   CLI::App* wallet_cmd = AddGroup(app, "wallet", "citizens: look at a credential, show it as a QR", *wctx, exit_code);

@@ -1,0 +1,1133 @@
+#include "wathiq/issuer/deployment.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "wathiq/core/file.h"
+#include "wathiq/issuer/issuance.h"
+#include "wathiq/keys/keystore.h"
+#include "wathiq/keys/sealed_secret.h"
+#include "wathiq/keys/status_uri.h"
+#include "wathiq/keys/trust.h"
+#include "wathiq/keys/x509.h"
+#include "wathiq/log/checkpoint.h"
+#include "wathiq/log/note.h"
+#include "wathiq/log/tiles.h"
+#include "wathiq/mdoc/mdoc.h"
+#include "wathiq/status/status_list.h"
+#include "wathiq/status/token.h"
+#include "wathiq/storage/database.h"
+
+namespace wathiq::issuer {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kDay = 86400;
+constexpr const char* kConfigFile = "deployment.json";
+constexpr const char* kRegistryKeyFile = "registry.key";
+constexpr const char* kRegistryFile = "registry.db";
+constexpr const char* kLogKeyFile = "log.key";
+constexpr const char* kLockFile = "lock";
+constexpr const char* kFilesSizeMeta = "published_files_size";
+constexpr int kSlotDrawAttempts = 4096;
+
+Error Reasoned(Errc code, std::string message, std::string reason) {
+  return Error{code, std::move(message), std::move(reason)};
+}
+
+// ---- config JSON ----
+
+Result<std::string> Str(const json& j, const char* key, bool required, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (required) return Fail(Errc::kInvalidArgument, where + ": missing \"" + key + "\"");
+    return std::string();
+  }
+  if (!it->is_string()) return Fail(Errc::kInvalidArgument, where + ": \"" + key + "\" must be a string");
+  return it->get<std::string>();
+}
+
+Result<uint64_t> UInt(const json& j, const char* key, uint64_t def, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end()) return def;
+  if (!it->is_number_unsigned()) return Fail(Errc::kInvalidArgument, where + ": \"" + key + "\" must be a whole number");
+  return it->get<uint64_t>();
+}
+
+std::string Resolve(const std::string& base, const std::string& p) {
+  if (p.empty()) return p;
+  fs::path path(p);
+  if (path.is_absolute()) return p;
+  std::error_code ec;
+  fs::path abs = fs::absolute(fs::path(base) / path, ec);
+  return ec ? (fs::path(base) / path).string() : abs.lexically_normal().string();
+}
+
+Result<KeySpec> ParseKeySpec(const json& j, const std::string& base, const std::string& where) {
+  if (!j.is_object()) return Fail(Errc::kInvalidArgument, where + " must be an object");
+  KeySpec k;
+  WQ_ASSIGN(k.file, Str(j, "file", false, where));
+  WQ_ASSIGN(k.pkcs11_module, Str(j, "pkcs11_module", false, where));
+  WQ_ASSIGN(k.token_label, Str(j, "token_label", false, where));
+  WQ_ASSIGN(k.key_label, Str(j, "key_label", false, where));
+  k.file = Resolve(base, k.file);
+  bool token = !k.pkcs11_module.empty() || !k.token_label.empty() || !k.key_label.empty();
+  if (k.file.empty() == !token) return Fail(Errc::kInvalidArgument, where + ": give either \"file\" or the pkcs11 fields");
+  if (token && (k.pkcs11_module.empty() || k.token_label.empty() || k.key_label.empty())) {
+    return Fail(Errc::kInvalidArgument, where + ": a token key needs pkcs11_module, token_label and key_label");
+  }
+  return k;
+}
+
+json KeySpecJson(const KeySpec& k) {
+  if (!k.file.empty()) return {{"file", k.file}};
+  return {{"pkcs11_module", k.pkcs11_module}, {"token_label", k.token_label}, {"key_label", k.key_label}};
+}
+
+Status CheckUri(const std::string& uri, const std::string& what) {
+  auto s = keys::CheckStatusUri(uri);
+  if (!s) return Wrap(what, s.error());
+  return Ok();
+}
+
+// ---- locking ----
+
+class LockFile {
+ public:
+  LockFile() = default;
+  LockFile(LockFile&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  LockFile& operator=(LockFile&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    return *this;
+  }
+  ~LockFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  static Result<LockFile> Take(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Fail(Errc::kIo, "cannot open the deployment's lock file " + path);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return Fail(Reasoned(Errc::kState, "another process is working on this deployment (lock " + path + ")",
+                           "deployment_locked"));
+    }
+    LockFile l;
+    l.fd_ = fd;
+    return l;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// ---- agencies at run time ----
+
+struct AgencyRt {
+  AgencyConfig cfg;
+  keys::KeyHandle ds_key;
+  Bytes ds_cert_der;
+  keys::KeyHandle status_key;
+  Bytes status_kid;
+  std::optional<mdoc::DocumentSigner> ds;
+};
+
+Result<Bytes> ReadCertDer(const std::string& path) {
+  WQ_ASSIGN(Bytes b, ReadFileBytes(path, 256 * 1024));
+  auto c = keys::Certificate::FromBytes(b);
+  if (!c) return Wrap(path, c.error());
+  return c->der();
+}
+
+Result<std::unique_ptr<AgencyRt>> OpenAgency(const AgencyConfig& cfg, const KeyOpener& open_key) {
+  auto rt = std::make_unique<AgencyRt>();
+  rt->cfg = cfg;
+  auto ds = open_key(cfg.document_signer);
+  if (!ds) return Wrap("agency " + cfg.id + " document signer", ds.error());
+  rt->ds_key = std::move(*ds);
+  WQ_ASSIGN(rt->ds_cert_der, ReadCertDer(cfg.document_signer_cert));
+  auto signer = mdoc::DocumentSigner::Create(rt->ds_key, rt->ds_cert_der);
+  if (!signer) return Wrap("agency " + cfg.id + " document signer", signer.error());
+  rt->ds.emplace(std::move(*signer));
+  auto st = open_key(cfg.status_signer);
+  if (!st) return Wrap("agency " + cfg.id + " status-list signer", st.error());
+  rt->status_key = std::move(*st);
+  WQ_ASSIGN(Bytes st_der, ReadCertDer(cfg.status_signer_cert));
+  WQ_ASSIGN(keys::Certificate st_cert, keys::Certificate::FromDer(st_der));
+  if (!(st_cert.public_key() == rt->status_key.cached_public_key())) {
+    return Fail(Errc::kInvalidArgument, "agency " + cfg.id + ": the status-list signer key does not match its certificate");
+  }
+  rt->status_kid = st_cert.kid();
+  return rt;
+}
+
+std::array<uint8_t, 32> Sha256Array(ByteView b) {
+  std::array<uint8_t, 32> out;
+  Sha256(b, out.data());
+  return out;
+}
+
+// fn(0..n-1) on up to `threads` threads (the caller's included).
+template <class F>
+void ParallelFor(size_t n, unsigned threads, F&& fn) {
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t k = next++; k < n; k = next++) fn(k);
+  };
+  unsigned t = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::min<size_t>(n, 64))));
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < t; ++i) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+}
+
+Result<Bytes> EncodeLogEntry(const log::Entry& e) {
+  auto b = log::EncodeEntry(e);
+  if (!b) return Wrap("log entry", b.error());
+  return b;
+}
+
+// SubjectPublicKeyInfo DER of a device key: the fixed prefix of its curve and the raw point (OpenSSL's
+// encoder costs far more than the signature at batch rates); other curves go through OpenSSL.
+Result<Bytes> DeviceKeySpki(const PublicKey& k) {
+  std::string_view prefix;
+  switch (k.curve()) {
+    case Curve::kP256: prefix = "3059301306072a8648ce3d020106082a8648ce3d030107034200"; break;
+    case Curve::kP384: prefix = "3076301006072a8648ce3d020106052b81040022036200"; break;
+    case Curve::kP521: prefix = "30819b301006072a8648ce3d020106052b8104002303818600"; break;
+    case Curve::kEd25519: prefix = "302a300506032b6570032100"; break;
+    default: return k.ToSpki();
+  }
+  WQ_ASSIGN(Bytes out, FromHex(prefix));
+  out.insert(out.end(), k.raw().begin(), k.raw().end());
+  return out;
+}
+
+// The reverse: a known curve's fixed prefix and a point of the right length is read without OpenSSL's
+// decoder (FromRaw still checks the point is on the curve); anything else goes through FromSpki.
+Result<PublicKey> DeviceKeyFromSpki(ByteView der) {
+  struct Known {
+    Curve curve;
+    std::string_view prefix;
+    size_t raw;
+  };
+  static const Known kKnown[] = {
+      {Curve::kP256, "3059301306072a8648ce3d020106082a8648ce3d030107034200", 65},
+      {Curve::kP384, "3076301006072a8648ce3d020106052b81040022036200", 97},
+      {Curve::kP521, "30819b301006072a8648ce3d020106052b8104002303818600", 133},
+      {Curve::kEd25519, "302a300506032b6570032100", 32},
+  };
+  for (const Known& k : kKnown) {
+    Bytes prefix = *FromHex(k.prefix);
+    if (der.size() == prefix.size() + k.raw && std::equal(prefix.begin(), prefix.end(), der.begin())) {
+      return PublicKey::FromRaw(k.curve, der.subspan(prefix.size()));
+    }
+  }
+  return PublicKey::FromSpki(der);
+}
+
+bool ValidDocumentNumber(std::string_view n) {
+  if (n.empty() || n.size() > 64) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '/' ||
+           c == '.' || c == '_';
+  });
+}
+
+}  // namespace
+
+// ---- config ----
+
+Result<DeploymentConfig> ParseDeploymentConfig(std::string_view text, const std::string& base_dir) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Fail(Errc::kMalformed, "the deployment config is not a JSON object");
+  DeploymentConfig c;
+  auto log_it = j.find("log");
+  if (log_it == j.end() || !log_it->is_object()) return Fail(Errc::kInvalidArgument, "config: missing \"log\" object");
+  WQ_ASSIGN(c.log_name, Str(*log_it, "name", true, "log"));
+  WQ_ASSIGN(c.log_url, Str(*log_it, "url", true, "log"));
+  if (!log::IsValidNoteKeyName(c.log_name) || c.log_name.size() > 256) {
+    return Fail(Errc::kInvalidArgument, "log.name must be a note key name (no spaces or '+')");
+  }
+  WQ_TRY(CheckUri(c.log_url, "log.url"));
+  if (auto k = log_it->find("key"); k != log_it->end()) {
+    WQ_ASSIGN(KeySpec spec, ParseKeySpec(*k, base_dir, "log.key"));
+    c.log_key = spec;
+  }
+  WQ_ASSIGN(c.list_size, UInt(j, "status_list_size", kMinStatusListSize, "config"));
+  if (c.list_size < kMinStatusListSize || c.list_size > status::kDefaultMaxEntries || c.list_size % 4 != 0) {
+    return Fail(Errc::kInvalidArgument, "status_list_size must be a multiple of 4 from 131072 to 16777216");
+  }
+  WQ_ASSIGN(c.token_ttl, UInt(j, "token_ttl", 3600, "config"));
+  WQ_ASSIGN(c.token_lifetime, UInt(j, "token_lifetime", 86400, "config"));
+  if (c.token_ttl == 0 || c.token_lifetime < c.token_ttl || c.token_lifetime > 366 * 86400) {
+    return Fail(Errc::kInvalidArgument, "token_ttl must be positive and at most token_lifetime (at most a year)");
+  }
+  auto ag = j.find("agencies");
+  if (ag == j.end() || !ag->is_array() || ag->empty()) return Fail(Errc::kInvalidArgument, "config: \"agencies\" must be a non-empty array");
+  std::set<std::string> ids;
+  for (const json& a : *ag) {
+    if (!a.is_object()) return Fail(Errc::kInvalidArgument, "config: every agency must be an object");
+    AgencyConfig ac;
+    WQ_ASSIGN(ac.id, Str(a, "id", true, "agency"));
+    std::string where = "agency " + ac.id;
+    if (ac.id.empty() || ac.id.size() > 64 || !ids.insert(ac.id).second) {
+      return Fail(Errc::kInvalidArgument, "config: agency ids must be unique and 1 to 64 bytes");
+    }
+    auto dt = a.find("doc_types");
+    if (dt == a.end() || !dt->is_array() || dt->empty()) return Fail(Errc::kInvalidArgument, where + ": \"doc_types\" must be a non-empty array");
+    for (const json& t : *dt) {
+      if (!t.is_string() || t.get<std::string>().empty() || t.get<std::string>().find('\n') != std::string::npos) {
+        return Fail(Errc::kInvalidArgument, where + ": doc_types must be strings");
+      }
+      ac.doc_types.push_back(t.get<std::string>());
+    }
+    WQ_ASSIGN(ac.status_prefix, Str(a, "status_prefix", true, where));
+    WQ_TRY(CheckUri(ac.status_prefix, where + " status_prefix"));
+    WQ_ASSIGN(ac.aggregation_uri, Str(a, "aggregation_uri", true, where));
+    WQ_TRY(CheckUri(ac.aggregation_uri, where + " aggregation_uri"));
+    for (const char* role : {"document_signer", "status_signer"}) {
+      auto r = a.find(role);
+      if (r == a.end() || !r->is_object()) return Fail(Errc::kInvalidArgument, where + ": missing \"" + role + "\"");
+      auto key = r->find("key");
+      if (key == r->end()) return Fail(Errc::kInvalidArgument, where + " " + role + ": missing \"key\"");
+      WQ_ASSIGN(KeySpec spec, ParseKeySpec(*key, base_dir, where + " " + role + ".key"));
+      WQ_ASSIGN(std::string cert, Str(*r, "cert", true, where + " " + role));
+      if (std::string_view(role) == "document_signer") {
+        ac.document_signer = spec;
+        ac.document_signer_cert = Resolve(base_dir, cert);
+      } else {
+        ac.status_signer = spec;
+        ac.status_signer_cert = Resolve(base_dir, cert);
+      }
+    }
+    c.agencies.push_back(std::move(ac));
+  }
+  // Every published object must get its own file: no aggregation document or log under a status prefix
+  // (the lists live there), and no two agencies sharing a prefix (a URI must belong to one agency).
+  for (const auto& a : c.agencies) {
+    for (const auto& b : c.agencies) {
+      if (keys::StatusUriUnder(a.aggregation_uri, b.status_prefix) || keys::StatusUriUnder(b.status_prefix, a.aggregation_uri)) {
+        return Fail(Errc::kInvalidArgument, "agency " + a.id + ": the aggregation_uri must not lie under or above a "
+                                                "status prefix (every list is a file under the prefix)");
+      }
+      if (keys::StatusUriUnder(c.log_url, b.status_prefix) || keys::StatusUriUnder(b.status_prefix, c.log_url)) {
+        return Fail(Errc::kInvalidArgument, "log.url must not lie under or above a status prefix");
+      }
+    }
+  }
+  for (size_t i = 0; i < c.agencies.size(); ++i) {
+    for (size_t k = 0; k < c.agencies.size(); ++k) {
+      if (i != k && keys::StatusUriUnder(c.agencies[i].status_prefix, c.agencies[k].status_prefix)) {
+        return Fail(Errc::kInvalidArgument, "agencies " + c.agencies[i].id + " and " + c.agencies[k].id +
+                                                " have overlapping status prefixes");
+      }
+    }
+  }
+  return c;
+}
+
+std::string DeploymentConfigJson(const DeploymentConfig& c) {
+  json log{{"name", c.log_name}, {"url", c.log_url}};
+  if (c.log_key) log["key"] = KeySpecJson(*c.log_key);
+  json agencies = json::array();
+  for (const auto& a : c.agencies) {
+    agencies.push_back({{"id", a.id},
+                        {"doc_types", a.doc_types},
+                        {"status_prefix", a.status_prefix},
+                        {"aggregation_uri", a.aggregation_uri},
+                        {"document_signer", {{"key", KeySpecJson(a.document_signer)}, {"cert", a.document_signer_cert}}},
+                        {"status_signer", {{"key", KeySpecJson(a.status_signer)}, {"cert", a.status_signer_cert}}}});
+  }
+  json j{{"log", log},
+         {"status_list_size", c.list_size},
+         {"token_ttl", c.token_ttl},
+         {"token_lifetime", c.token_lifetime},
+         {"agencies", agencies}};
+  return j.dump(2) + "\n";
+}
+
+KeyOpener SealedFileOpener(const keys::SecretText& passphrase) {
+  const keys::SecretText* pass = &passphrase;
+  return [pass](const KeySpec& spec) -> Result<keys::KeyHandle> {
+    if (spec.file.empty()) return Fail(Errc::kUnsupported, "this opener reads sealed key files only");
+    auto k = keys::OpenSealedKeyFile(spec.file, *pass);
+    if (!k) return Wrap(spec.file, k.error());
+    return k;
+  };
+}
+
+Result<std::string> UriToPath(const std::string& dir, std::string_view uri) {
+  WQ_TRY(keys::CheckStatusUri(uri));
+  return (fs::path(dir) / std::string(uri.substr(8))).string();
+}
+
+// ---- batch lines ----
+
+Result<IssueInput> ParseBatchLine(std::string_view line) {
+  if (line.size() > (1u << 20)) return Fail(Errc::kLimit, "the line is longer than 1 MiB");
+  json j = json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Fail(Errc::kMalformed, "not a JSON object");
+  IssueInput in;
+  WQ_ASSIGN(in.agency, Str(j, "agency", true, "record"));
+  WQ_ASSIGN(in.doc_type, Str(j, "doc_type", true, "record"));
+  WQ_ASSIGN(in.document_number, Str(j, "document_number", false, "record"));
+  WQ_ASSIGN(in.only_profile, Str(j, "only", false, "record"));
+  WQ_ASSIGN(in.idempotency_key, Str(j, "idempotency_key", false, "record"));
+  WQ_ASSIGN(uint64_t days, UInt(j, "valid_days", 365, "record"));
+  if (days < 1 || days > 3660) return Fail(Errc::kInvalidArgument, "valid_days must be 1 to 3660");
+  in.valid_days = static_cast<int64_t>(days);
+  auto claims = j.find("claims");
+  if (claims == j.end() || !claims->is_object()) return Fail(Errc::kInvalidArgument, "record: \"claims\" must be an object");
+  in.claims_json = claims->dump();
+  WQ_ASSIGN(std::string dk, Str(j, "device_key", true, "record"));
+  auto der = Base64Decode(dk);
+  if (!der) return Fail(Errc::kInvalidArgument, "device_key is not base64 (of a SubjectPublicKeyInfo)");
+  auto pk = DeviceKeyFromSpki(*der);
+  if (!pk) return Fail(Errc::kInvalidArgument, "device_key: " + pk.error().message);
+  in.device_key = std::move(*pk);
+  if (in.idempotency_key.empty()) in.idempotency_key = "line:" + ToHex(Sha256(AsBytes(line)));
+  if (in.idempotency_key.size() > 256) return Fail(Errc::kInvalidArgument, "idempotency_key is longer than 256 bytes");
+  return in;
+}
+
+// ---- the deployment ----
+
+struct Deployment::Impl {
+  std::string dir;
+  DeploymentConfig config;
+  const mdoc::Catalogue* catalogue = nullptr;
+  LockFile lock;
+  std::unique_ptr<Registry> reg;
+  keys::KeyHandle log_key;
+  std::optional<log::NoteSigner> note_signer;
+  std::vector<std::unique_ptr<AgencyRt>> agencies;
+
+  AgencyRt* FindAgency(std::string_view id) {
+    for (auto& a : agencies) {
+      if (a->cfg.id == id) return a.get();
+    }
+    return nullptr;
+  }
+
+  // One record ready to sign.
+  struct Prepared {
+    size_t pos = 0;
+    AgencyRt* agency = nullptr;
+    IssueInput input;
+    RecordRequest request;
+    log::CredentialId id{};
+    int64_t list_id = 0;
+    Result<IssuedCredential> signed_result = Fail(Errc::kInternal, "not signed");
+  };
+
+  struct Slot {
+    int64_t list_id;
+    std::string uri;
+    uint64_t idx;
+  };
+
+  // Draws a random free slot of the agency's current list, opening a new list once the current one is
+  // three quarters used (counting slots in flight in this chunk).
+  struct ChunkState {
+    std::set<std::pair<int64_t, uint64_t>> in_flight;
+    std::map<int64_t, uint64_t> in_flight_count;
+    std::map<std::string, StatusListRecord> current;  // by agency: its newest list as of this chunk
+  };
+
+  Result<Slot> DrawSlot(AgencyRt& a, ChunkState& cs) {
+    auto& in_flight = cs.in_flight;
+    auto& in_flight_count = cs.in_flight_count;
+    auto it = cs.current.find(a.cfg.id);
+    if (it == cs.current.end()) {
+      WQ_ASSIGN(std::vector<StatusListRecord> lists, reg->Lists(a.cfg.id));
+      StatusListRecord none;
+      it = cs.current.emplace(a.cfg.id, lists.empty() ? none : lists.back()).first;
+    }
+    StatusListRecord* current = &it->second;
+    if (current->id == 0 || (current->used + in_flight_count[current->id]) * 4 >= current->size * 3) {
+      StatusListRecord l;
+      l.agency = a.cfg.id;
+      l.number = current->id ? current->number + 1 : 1;
+      l.uri = a.cfg.status_prefix + "/" + std::to_string(l.number);
+      l.size = config.list_size;
+      WQ_ASSIGN(*current, reg->OpenList(l));
+    }
+    for (int attempt = 0; attempt < kSlotDrawAttempts; ++attempt) {
+      uint64_t r = 0;
+      RandomBytes(reinterpret_cast<uint8_t*>(&r), sizeof r);
+      uint64_t idx = r % current->size;  // size is a power-of-two multiple in practice; bias is negligible
+      if (in_flight.count({current->id, idx})) continue;
+      WQ_ASSIGN(bool taken, reg->SlotTaken(current->id, idx));
+      if (taken) continue;
+      in_flight.insert({current->id, idx});
+      ++in_flight_count[current->id];
+      return Slot{current->id, current->uri, idx};
+    }
+    return Fail(Errc::kInternal, "no free status-list slot found");
+  }
+
+  // Validation that needs no signing: agency, document type, document number, device key, idempotency.
+  Result<Prepared> Prepare(const IssueInput& in, int64_t now) {
+    AgencyRt* a = FindAgency(in.agency);
+    if (!a) return Fail(Reasoned(Errc::kNotFound, "this deployment has no agency " + in.agency, "unknown_agency"));
+    if (std::find(a->cfg.doc_types.begin(), a->cfg.doc_types.end(), in.doc_type) == a->cfg.doc_types.end()) {
+      return Fail(Reasoned(Errc::kPermission, "agency " + in.agency + " may not issue " + in.doc_type,
+                           "doc_type_not_allowed"));
+    }
+    const mdoc::DocTypeSpec* spec = catalogue->Find(in.doc_type);
+    if (!spec) return Fail(Reasoned(Errc::kInvalidArgument, "the catalogue has no document type " + in.doc_type, "unknown_doc_type"));
+    if (in.valid_days < 1 || in.valid_days > 3660) return Fail(Errc::kInvalidArgument, "validity must be 1 to 3660 days");
+    // A PublicKey is checked (on its curve) when it is made; only an empty one gets here unchecked.
+    if (in.device_key.raw().empty() || (in.device_key.curve() != Curve::kP256 && in.device_key.curve() != Curve::kP384 &&
+                                        in.device_key.curve() != Curve::kP521 && in.device_key.curve() != Curve::kEd25519)) {
+      return Fail(Reasoned(Errc::kInvalidArgument, "invalid device key", "invalid_device_key"));
+    }
+    std::string number = in.document_number;
+    if (number.empty()) {
+      json claims = json::parse(in.claims_json, nullptr, false);
+      if (claims.is_object()) {
+        for (const auto& e : spec->elements) {
+          if (e.id.size() > 7 && e.id.ends_with("_number") && claims.contains(e.id) && claims[e.id].is_string()) {
+            number = claims[e.id].get<std::string>();
+            break;
+          }
+        }
+      }
+      if (number.empty()) return Fail(Reasoned(Errc::kInvalidArgument, "the record has no document number", "no_document_number"));
+    }
+    if (!ValidDocumentNumber(number)) {
+      return Fail(Reasoned(Errc::kInvalidArgument, "a document number is 1 to 64 letters, digits, '-', '/', '.' or '_'",
+                           "bad_document_number"));
+    }
+    WQ_ASSIGN(std::vector<CredentialRecord> existing, reg->ByDocument(number, false));
+    for (const auto& r : existing) {
+      if (r.agency != a->cfg.id) {
+        return Fail(Reasoned(Errc::kPermission, "document " + number + " belongs to another agency", "other_agency"));
+      }
+    }
+    Prepared p;
+    p.agency = a;
+    p.input = in;
+    p.input.document_number = number;
+    RecordRequest& r = p.request;
+    r.doc_type = in.doc_type;
+    r.claims_json = in.claims_json;
+    r.device_key = in.device_key;
+    r.validity = {now, now, now + in.valid_days * kDay};
+    r.only_profile = in.only_profile;
+    RandomBytes(p.id.data(), p.id.size());
+    return p;
+  }
+
+  Result<IssuedRecord> Existing(const log::CredentialId& id) {
+    WQ_ASSIGN(std::optional<CredentialRecord> rec, reg->ById(id));
+    if (!rec) return Fail(Errc::kInternal, "an idempotency key points at no credential");
+    IssuedRecord out;
+    out.credential_id = rec->id;
+    out.document_number = rec->document_number;
+    out.agency = rec->agency;
+    out.doc_type = rec->doc_type;
+    out.status_uri = rec->status_uri;
+    out.status_idx = rec->status_idx;
+    out.valid_until = rec->valid_until;
+    out.credential = rec->credential;
+    out.already_issued = true;
+    WQ_ASSIGN(std::vector<HistoryEntry> h, reg->History(rec->id));
+    if (!h.empty()) out.log_index = h.front().log_index;
+    return out;
+  }
+
+  // Issues a chunk inside an open Work. Per-record refusals are in the results; an Error return means the
+  // store failed and the Work must be rolled back.
+  Result<std::vector<Result<IssuedRecord>>> IssueChunk(const std::vector<IssueInput>& inputs, std::string_view actor,
+                                                       int64_t now, unsigned threads) {
+    std::vector<Result<IssuedRecord>> results(inputs.size(), Fail(Errc::kInternal, "not processed"));
+    std::vector<Prepared> ready;
+    ChunkState cs;
+    std::set<std::string> keys_in_chunk;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const IssueInput& in = inputs[i];
+      if (!in.idempotency_key.empty()) {
+        WQ_ASSIGN(std::optional<log::CredentialId> known, reg->FindIdempotencyKey(in.idempotency_key));
+        if (known) {
+          results[i] = Existing(*known);
+          continue;
+        }
+        if (!keys_in_chunk.insert(in.idempotency_key).second) {
+          results[i] = Fail(Reasoned(Errc::kState, "the idempotency key repeats an earlier record", "duplicate_idempotency_key"));
+          continue;
+        }
+      }
+      auto p = Prepare(in, now);
+      if (!p) {
+        results[i] = Fail(p.error());
+        continue;
+      }
+      WQ_ASSIGN(Slot slot, DrawSlot(*p->agency, cs));
+      p->pos = i;
+      p->list_id = slot.list_id;
+      p->request.status = mdoc::StatusRef{slot.uri, slot.idx};
+      ready.push_back(std::move(*p));
+    }
+    // Sign on `threads` threads: validation against the catalogue and the ES256 signature.
+    ParallelFor(ready.size(), threads, [&](size_t k) {
+      Prepared& p = ready[k];
+      p.signed_result = IssueRecord(*catalogue, *p.agency->ds, p.request);
+    });
+    // Store and log, in input order.
+    for (Prepared& p : ready) {
+      if (!p.signed_result) {
+        Error e = p.signed_result.error();
+        if (e.reason.empty()) e.reason = "invalid_record";
+        results[p.pos] = Fail(std::move(e));
+        continue;
+      }
+      auto parsed = mdoc::ParseIssuerSigned(p.signed_result->issuer_signed);
+      if (!parsed || !parsed->issuer_auth.payload) return Fail(Errc::kInternal, "a credential just signed does not parse");
+      CredentialRecord rec;
+      rec.id = p.id;
+      rec.document_number = p.input.document_number;
+      rec.agency = p.agency->cfg.id;
+      rec.doc_type = p.input.doc_type;
+      WQ_ASSIGN(Bytes spki, DeviceKeySpki(p.input.device_key));
+      rec.holder_thumbprint = Sha256(spki);
+      rec.valid_from = p.request.validity.valid_from;
+      rec.valid_until = p.request.validity.valid_until;
+      rec.issued_at = now;
+      rec.list_id = p.list_id;
+      rec.status_uri = p.request.status->uri;
+      rec.status_idx = p.request.status->idx;
+      rec.mso_digest = Sha256(*parsed->issuer_auth.payload);
+      rec.state = CredentialState::kValid;
+      rec.claims_json = p.input.claims_json;
+      rec.credential = p.signed_result->issuer_signed;
+      rec.idempotency_key = p.input.idempotency_key;
+      log::Entry e;
+      e.event = log::Event::kIssue;
+      e.time = static_cast<uint64_t>(now);
+      e.agency = rec.agency;
+      e.actor = std::string(actor);
+      e.credential_id = rec.id;
+      e.doc_type = rec.doc_type;
+      e.status_uri = rec.status_uri;
+      e.status_idx = rec.status_idx;
+      e.valid_until = static_cast<uint64_t>(rec.valid_until);
+      WQ_ASSIGN(Bytes entry, EncodeLogEntry(e));
+      WQ_ASSIGN(uint64_t log_index, reg->AppendLog(entry));
+      WQ_TRY(reg->InsertCredential(rec, HistoryEntry{now, "issue", "", std::string(actor), log_index}));
+      IssuedRecord out;
+      out.credential_id = rec.id;
+      out.document_number = rec.document_number;
+      out.agency = rec.agency;
+      out.doc_type = rec.doc_type;
+      out.status_uri = rec.status_uri;
+      out.status_idx = rec.status_idx;
+      out.valid_until = rec.valid_until;
+      out.credential = std::move(rec.credential);
+      out.log_index = log_index;
+      results[p.pos] = std::move(out);
+    }
+    return results;
+  }
+
+  enum class Action { kRevoke, kSuspend, kReinstate };
+
+  Result<ActionOutcome> Act(Action action, std::string_view agency, std::string_view number,
+                            std::optional<status::RevocationReason> reason, std::string_view actor, int64_t now,
+                            const std::optional<log::CredentialId>& spare = std::nullopt) {
+    if (!FindAgency(agency)) {
+      return Fail(Reasoned(Errc::kNotFound, "this deployment has no agency " + std::string(agency), "unknown_agency"));
+    }
+    if (actor.empty() || actor.size() > 256) return Fail(Errc::kInvalidArgument, "the acting staff id is 1 to 256 bytes");
+    WQ_ASSIGN(std::vector<CredentialRecord> all, reg->ByDocument(number, false));
+    if (all.empty()) {
+      return Fail(Reasoned(Errc::kNotFound, "no document " + std::string(number) + " was issued here", "unknown_document"));
+    }
+    std::vector<const CredentialRecord*> mine;
+    for (const auto& r : all) {
+      if (r.agency == agency && !(spare && r.id == *spare)) mine.push_back(&r);
+    }
+    if (mine.empty()) {
+      if (spare) return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " has nothing to replace", "nothing_to_replace"));
+      return Fail(Reasoned(Errc::kPermission, "document " + std::string(number) + " was issued by another agency", "other_agency"));
+    }
+    auto count = [&](CredentialState s) {
+      return std::count_if(mine.begin(), mine.end(), [&](const CredentialRecord* r) { return r->state == s; });
+    };
+    std::vector<const CredentialRecord*> targets;
+    CredentialState to = CredentialState::kRevoked;
+    log::Event event = log::Event::kRevoke;
+    std::string name = "revoke";
+    switch (action) {
+      case Action::kRevoke:
+        for (auto* r : mine) {
+          if (r->state != CredentialState::kRevoked) targets.push_back(r);
+        }
+        if (targets.empty()) {
+          return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is already revoked", "already_revoked"));
+        }
+        break;
+      case Action::kSuspend:
+        to = CredentialState::kSuspended;
+        event = log::Event::kSuspend;
+        name = "suspend";
+        for (auto* r : mine) {
+          if (r->state == CredentialState::kValid) targets.push_back(r);
+        }
+        if (targets.empty()) {
+          if (count(CredentialState::kSuspended) > 0) {
+            return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is already suspended", "already_suspended"));
+          }
+          return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is revoked; it cannot be suspended", "revoked"));
+        }
+        break;
+      case Action::kReinstate:
+        to = CredentialState::kValid;
+        event = log::Event::kReinstate;
+        name = "reinstate";
+        for (auto* r : mine) {
+          if (r->state == CredentialState::kSuspended) targets.push_back(r);
+        }
+        if (targets.empty()) {
+          if (count(CredentialState::kValid) > 0) {
+            return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is not suspended", "not_suspended"));
+          }
+          return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is revoked; revocation is final", "revoked"));
+        }
+        break;
+    }
+    if (action != Action::kReinstate && !reason) return Fail(Errc::kInvalidArgument, name + " needs a reason");
+    ActionOutcome out;
+    out.document_number = std::string(number);
+    out.agency = std::string(agency);
+    out.action = name;
+    for (const CredentialRecord* r : targets) {
+      log::Entry e;
+      e.event = event;
+      e.time = static_cast<uint64_t>(now);
+      e.agency = r->agency;
+      e.actor = std::string(actor);
+      e.credential_id = r->id;
+      e.doc_type = r->doc_type;
+      e.status_uri = r->status_uri;
+      e.status_idx = r->status_idx;
+      std::string reason_code;
+      if (action != Action::kReinstate) {
+        reason_code = std::string(status::ReasonCode(*reason));
+        e.reason = reason_code;
+      }
+      WQ_ASSIGN(Bytes entry, EncodeLogEntry(e));
+      WQ_ASSIGN(uint64_t index, reg->AppendLog(entry));
+      WQ_TRY(reg->SetState(r->id, to, HistoryEntry{now, name, reason_code, std::string(actor), index}));
+      out.credentials.push_back(r->id);
+    }
+    WQ_ASSIGN(out.log_size, reg->LogSize());
+    return out;
+  }
+
+  Result<std::string> SignCheckpointNote(uint64_t size, const log::Hash& root) {
+    log::Checkpoint c{config.log_name, size, root, {}};
+    WQ_ASSIGN(std::string text, log::FormatCheckpoint(c));
+    const log::NoteSigner* signers[] = {&*note_signer};
+    return log::SignNote(text, signers);
+  }
+};
+
+Deployment::Deployment(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Deployment::Deployment(Deployment&&) noexcept = default;
+Deployment& Deployment::operator=(Deployment&&) noexcept = default;
+Deployment::~Deployment() = default;
+
+Registry& Deployment::registry() { return *impl_->reg; }
+
+Result<TrustInfo> Deployment::trust_info() const {
+  TrustInfo t;
+  t.log_name = impl_->config.log_name;
+  t.log_url = impl_->config.log_url;
+  WQ_ASSIGN(t.log_verifier_key, keys::NoteVerifierKey(impl_->config.log_name, impl_->log_key.cached_public_key()));
+  for (const auto& a : impl_->agencies) {
+    t.agencies.push_back({a->cfg.id, a->cfg.status_prefix, a->cfg.aggregation_uri, a->cfg.doc_types,
+                          a->ds_key.key_id(), a->status_key.key_id()});
+  }
+  return t;
+}
+
+Result<TrustInfo> Deployment::Init(const std::string& dir, const DeploymentConfig& config_in,
+                                   const keys::SecretText& passphrase, const KeyOpener& open_key,
+                                   const InitOptions& options) {
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+    return Fail(Reasoned(Errc::kState, dir + " exists and is not empty; a deployment is created in a new folder", "exists"));
+  }
+  // Open and check every agency key before anything is written.
+  DeploymentConfig config = config_in;
+  std::vector<std::unique_ptr<AgencyRt>> agencies;
+  for (const auto& a : config.agencies) {
+    WQ_ASSIGN(auto rt, OpenAgency(a, open_key));
+    agencies.push_back(std::move(rt));
+  }
+  keys::KeyHandle log_key;
+  if (config.log_key) {
+    auto k = open_key(*config.log_key);
+    if (!k) return Wrap("log key", k.error());
+    log_key = std::move(*k);
+    if (log_key.alg() != Alg::kEdDSA) return Fail(Errc::kInvalidArgument, "the log key must be Ed25519");
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return Fail(Errc::kIo, "cannot create " + dir + ": " + ec.message());
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  std::string abs_dir = fs::absolute(dir, ec).string();
+  WQ_ASSIGN(LockFile lock, LockFile::Take(abs_dir + "/" + kLockFile));
+  if (!config.log_key) {
+    WQ_ASSIGN(log_key, keys::KeyHandle::GenerateSoftware(Alg::kEdDSA, "log " + config.log_name));
+    keys::SealOptions so;
+    so.kdf = options.kdf;
+    so.label = "log " + config.log_name;
+    WQ_TRY(keys::WriteSealedKeyFile(abs_dir + "/" + kLogKeyFile, log_key, passphrase, so));
+    config.log_key = KeySpec{abs_dir + "/" + kLogKeyFile, "", "", ""};
+  }
+  SecureBuffer db_key = storage::GenerateDatabaseKey();
+  keys::SecretSealOptions sso;
+  sso.kdf = options.kdf;
+  sso.label = "wathiq issuer registry key";
+  WQ_TRY(keys::WriteSealedSecretFile(abs_dir + "/" + kRegistryKeyFile, db_key, passphrase, sso));
+  WQ_ASSIGN(std::unique_ptr<Registry> reg, OpenSqlcipherRegistry(abs_dir + "/" + kRegistryFile, db_key, true));
+  {
+    WQ_ASSIGN(auto work, reg->Begin());
+    auto key_added = [&](const std::string& agency, const keys::KeyHandle& k, const char* role) -> Status {
+      log::Entry e;
+      e.event = log::Event::kKeyAdded;
+      e.time = static_cast<uint64_t>(std::time(nullptr));
+      e.agency = agency;
+      e.actor = "init";
+      e.key_id = Sha256(k.spki());
+      e.key_role = role;
+      WQ_ASSIGN(Bytes entry, EncodeLogEntry(e));
+      WQ_ASSIGN(uint64_t index, reg->AppendLog(entry));
+      (void)index;
+      return Ok();
+    };
+    WQ_TRY(key_added(config.log_name, log_key, "log"));
+    for (const auto& a : agencies) {
+      AgencyRecord rec{a->cfg.id, a->ds->kid(), a->status_kid, a->cfg.doc_types, a->cfg.status_prefix, a->cfg.aggregation_uri};
+      WQ_TRY(reg->PutAgency(rec));
+      WQ_TRY(key_added(a->cfg.id, a->ds_key, "document_signer"));
+      WQ_TRY(key_added(a->cfg.id, a->status_key, "status_list_signer"));
+    }
+    WQ_TRY(work->Commit());
+  }
+  WQ_TRY(WriteFileAtomically(abs_dir + "/" + kConfigFile, AsBytes(DeploymentConfigJson(config)), WriteMode::kCreateNew, 0600));
+  TrustInfo t;
+  t.log_name = config.log_name;
+  t.log_url = config.log_url;
+  WQ_ASSIGN(t.log_verifier_key, keys::NoteVerifierKey(config.log_name, log_key.cached_public_key()));
+  for (const auto& a : agencies) {
+    t.agencies.push_back({a->cfg.id, a->cfg.status_prefix, a->cfg.aggregation_uri, a->cfg.doc_types,
+                          a->ds_key.key_id(), a->status_key.key_id()});
+  }
+  return t;
+}
+
+Result<Deployment> Deployment::Open(const std::string& dir, const keys::SecretText& passphrase,
+                                    const KeyOpener& open_key, const mdoc::Catalogue& catalogue) {
+  auto impl = std::make_unique<Impl>();
+  std::error_code ec;
+  impl->dir = fs::absolute(dir, ec).string();
+  if (!fs::exists(impl->dir + "/" + kConfigFile, ec)) {
+    return Fail(Reasoned(Errc::kNotFound, dir + " is not an issuer deployment (no " + kConfigFile + ")", "no_deployment"));
+  }
+  WQ_ASSIGN(impl->lock, LockFile::Take(impl->dir + "/" + kLockFile));
+  WQ_ASSIGN(Bytes cfg, ReadFileBytes(impl->dir + "/" + kConfigFile, 1u << 20));
+  WQ_ASSIGN(impl->config, ParseDeploymentConfig(AsString(cfg), impl->dir));
+  if (!impl->config.log_key) return Fail(Errc::kMalformed, "the deployment config names no log key");
+  impl->catalogue = &catalogue;
+  auto db_key = keys::OpenSealedSecretFile(impl->dir + "/" + kRegistryKeyFile, passphrase);
+  if (!db_key) return Wrap("registry key", db_key.error());
+  WQ_ASSIGN(impl->reg, OpenSqlcipherRegistry(impl->dir + "/" + kRegistryFile, *db_key, false));
+  auto lk = open_key(*impl->config.log_key);
+  if (!lk) return Wrap("log key", lk.error());
+  impl->log_key = std::move(*lk);
+  WQ_ASSIGN(log::NoteSigner ns, log::NoteSigner::Create(impl->config.log_name, impl->log_key));
+  impl->note_signer.emplace(std::move(ns));
+  for (const auto& a : impl->config.agencies) {
+    WQ_ASSIGN(auto rt, OpenAgency(a, open_key));
+    impl->agencies.push_back(std::move(rt));
+  }
+  return Deployment(std::move(impl));
+}
+
+Result<IssuedRecord> Deployment::Issue(const IssueInput& input, std::string_view actor, int64_t now) {
+  if (actor.empty() || actor.size() > 256) return Fail(Errc::kInvalidArgument, "the acting staff id is 1 to 256 bytes");
+  WQ_ASSIGN(auto work, impl_->reg->Begin());
+  WQ_ASSIGN(auto results, impl_->IssueChunk({input}, actor, now, 1));
+  if (!results[0]) return Fail(results[0].error());
+  if (!results[0]->already_issued) WQ_TRY(work->Commit());
+  return std::move(results[0]);
+}
+
+Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& lines, const BatchOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  if (options.actor.empty() || options.actor.size() > 256) {
+    return Fail(Errc::kInvalidArgument, "the acting staff id is 1 to 256 bytes");
+  }
+  int64_t now = options.now ? options.now : static_cast<int64_t>(std::time(nullptr));
+  BatchSummary sum;
+  size_t chunk = std::max<size_t>(1, options.chunk);
+  auto report = [&](size_t line, Result<IssuedRecord> r) {
+    if (!r) {
+      ++sum.refused;
+    } else if (r->already_issued) {
+      ++sum.already_issued;
+    } else {
+      ++sum.issued;
+    }
+    if (options.on_line) options.on_line(BatchLineResult{line, std::move(r)});
+  };
+  size_t i = 0;
+  while (i < lines.size()) {
+    std::vector<IssueInput> inputs;
+    std::vector<size_t> line_numbers;
+    std::vector<std::pair<size_t, Error>> bad;
+    // Parse the chunk's lines on the signing threads (JSON and the device key's point check are not free).
+    size_t end = std::min(lines.size(), i + chunk);
+    std::vector<Result<IssueInput>> parsed(end - i, Fail(Errc::kInternal, "not parsed"));
+    ParallelFor(parsed.size(), options.threads, [&](size_t k) {
+      std::string_view l = lines[i + k];
+      if (l.find_first_not_of(" \t\r") == std::string_view::npos) {
+        parsed[k] = Fail(Errc::kNotFound, "blank");
+      } else {
+        parsed[k] = ParseBatchLine(l);
+      }
+    });
+    for (size_t k = 0; k < parsed.size(); ++k) {
+      std::string_view l = lines[i + k];
+      if (l.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank lines are skipped
+      if (!parsed[k]) {
+        Error e = parsed[k].error();
+        if (e.reason.empty()) e.reason = "bad_line";
+        bad.emplace_back(i + k + 1, std::move(e));
+        continue;
+      }
+      inputs.push_back(std::move(*parsed[k]));
+      line_numbers.push_back(i + k + 1);
+    }
+    i = end;
+    WQ_ASSIGN(auto work, impl_->reg->Begin());
+    WQ_ASSIGN(auto results, impl_->IssueChunk(inputs, options.actor, now, options.threads));
+    WQ_TRY(work->Commit());
+    // Reports in line order.
+    size_t b = 0, k = 0;
+    while (b < bad.size() || k < results.size()) {
+      if (k >= results.size() || (b < bad.size() && bad[b].first < line_numbers[k])) {
+        report(bad[b].first, Fail(std::move(bad[b].second)));
+        ++b;
+      } else {
+        report(line_numbers[k], std::move(results[k]));
+        ++k;
+      }
+    }
+  }
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return sum;
+}
+
+Result<ActionOutcome> Deployment::Revoke(std::string_view agency, std::string_view number, status::RevocationReason reason,
+                                         std::string_view actor, int64_t now) {
+  WQ_ASSIGN(auto work, impl_->reg->Begin());
+  WQ_ASSIGN(ActionOutcome out, impl_->Act(Impl::Action::kRevoke, agency, number, reason, actor, now));
+  WQ_TRY(work->Commit());
+  return out;
+}
+
+Result<ActionOutcome> Deployment::Suspend(std::string_view agency, std::string_view number, status::RevocationReason reason,
+                                          std::string_view actor, int64_t now) {
+  WQ_ASSIGN(auto work, impl_->reg->Begin());
+  WQ_ASSIGN(ActionOutcome out, impl_->Act(Impl::Action::kSuspend, agency, number, reason, actor, now));
+  WQ_TRY(work->Commit());
+  return out;
+}
+
+Result<ActionOutcome> Deployment::Reinstate(std::string_view agency, std::string_view number, std::string_view actor,
+                                            int64_t now) {
+  WQ_ASSIGN(auto work, impl_->reg->Begin());
+  WQ_ASSIGN(ActionOutcome out, impl_->Act(Impl::Action::kReinstate, agency, number, std::nullopt, actor, now));
+  WQ_TRY(work->Commit());
+  return out;
+}
+
+Result<ReplaceOutcome> Deployment::Replace(const IssueInput& input, std::string_view actor, int64_t now) {
+  if (input.document_number.empty()) return Fail(Errc::kInvalidArgument, "replace needs the document number");
+  if (actor.empty() || actor.size() > 256) return Fail(Errc::kInvalidArgument, "the acting staff id is 1 to 256 bytes");
+  WQ_ASSIGN(auto work, impl_->reg->Begin());
+  ReplaceOutcome out;
+  // Revoke first (so a document with nothing live is refused before anything is signed), then issue.
+  WQ_ASSIGN(out.revoked, impl_->Act(Impl::Action::kRevoke, input.agency, input.document_number,
+                                    status::RevocationReason::kSuperseded, actor, now));
+  IssueInput in = input;
+  in.idempotency_key.clear();
+  WQ_ASSIGN(auto results, impl_->IssueChunk({in}, actor, now, 1));
+  if (!results[0]) return Fail(results[0].error());
+  out.issued = std::move(*results[0]);
+  WQ_TRY(work->Commit());
+  return out;
+}
+
+Result<PublishReport> Deployment::Publish(const PublishOptions& o) {
+  if (o.public_dir.empty() || o.audit_dir.empty()) return Fail(Errc::kInvalidArgument, "publish needs a public and an audit folder");
+  {
+    std::error_code ec;
+    if (fs::weakly_canonical(o.public_dir, ec) == fs::weakly_canonical(o.audit_dir, ec)) {
+      return Fail(Errc::kInvalidArgument, "the audit folder must not be the public folder");
+    }
+  }
+  Impl& d = *impl_;
+  int64_t now = o.now ? o.now : static_cast<int64_t>(std::time(nullptr));
+  struct Token {
+    std::string agency;
+    std::string uri;
+    Bytes bytes;
+    PublishedToken info;
+  };
+  std::vector<Token> tokens;
+  PublishReport rep;
+  std::string note_s, note_s2;
+  {
+    WQ_ASSIGN(auto work, d.reg->Begin());
+    WQ_ASSIGN(uint64_t s, d.reg->LogSize());
+    WQ_ASSIGN(log::Hash root, log::TreeRoot(*d.reg, s));
+    status::LogCheckpointRef ref{d.config.log_name, s, root};
+    for (const auto& a : d.agencies) {
+      WQ_ASSIGN(std::vector<StatusListRecord> lists, d.reg->Lists(a->cfg.id));
+      for (const auto& l : lists) {
+        WQ_ASSIGN(status::StatusList list, status::StatusList::Create(2, l.size));
+        WQ_ASSIGN(auto slots, d.reg->Slots(l.id));
+        PublishedToken info;
+        info.agency = a->cfg.id;
+        info.uri = l.uri;
+        info.entries = l.size;
+        for (const auto& [idx, state] : slots) {
+          WQ_TRY(list.Set(idx, StatusValue(state)));
+          if (state == CredentialState::kRevoked) ++info.revoked;
+          if (state == CredentialState::kSuspended) ++info.suspended;
+        }
+        status::StatusListClaims c;
+        c.sub = l.uri;
+        c.iat = static_cast<uint64_t>(now);
+        c.ttl = d.config.token_ttl;
+        c.exp = c.iat + d.config.token_lifetime;
+        c.aggregation_uri = a->cfg.aggregation_uri;
+        c.log_checkpoint = ref;
+        WQ_ASSIGN(Bytes token, status::SignStatusListToken(c, list, a->status_key, a->status_kid));
+        tokens.push_back({a->cfg.id, l.uri, std::move(token), std::move(info)});
+      }
+    }
+    for (const auto& t : tokens) {
+      log::Entry e;
+      e.event = log::Event::kStatusListPublished;
+      e.time = static_cast<uint64_t>(now);
+      e.agency = t.agency;
+      e.actor = o.actor;
+      e.status_uri = t.uri;
+      e.token_sha256 = Sha256Array(t.bytes);
+      WQ_ASSIGN(Bytes entry, EncodeLogEntry(e));
+      WQ_ASSIGN(uint64_t index, d.reg->AppendLog(entry));
+      (void)index;
+    }
+    WQ_ASSIGN(uint64_t s2, d.reg->LogSize());
+    WQ_ASSIGN(log::Hash root2, log::TreeRoot(*d.reg, s2));
+    // Never sign a checkpoint inconsistent with the last one signed.
+    WQ_ASSIGN(std::optional<StoredCheckpoint> last, d.reg->LastCheckpoint());
+    if (last) {
+      for (auto [size, r] : {std::pair{s, root}, std::pair{s2, root2}}) {
+        if (size < last->size) return Fail(Reasoned(Errc::kState, "the log is shorter than its last checkpoint", "log_inconsistent"));
+        auto proof = log::ConsistencyProof(*d.reg, last->size, size);
+        if (!proof) return Fail(Reasoned(Errc::kState, "no consistency proof from the last checkpoint: " + proof.error().message, "log_inconsistent"));
+        auto ok = log::VerifyConsistency(last->size, size, *proof, last->root, r);
+        if (!ok) {
+          return Fail(Reasoned(Errc::kState, "the log is not consistent with its last signed checkpoint (size " +
+                                                 std::to_string(last->size) + "); nothing is signed", "log_inconsistent"));
+        }
+      }
+    }
+    WQ_ASSIGN(note_s, d.SignCheckpointNote(s, root));
+    WQ_ASSIGN(note_s2, d.SignCheckpointNote(s2, root2));
+    WQ_TRY(d.reg->PutCheckpoint({s, root, note_s, now}));
+    WQ_TRY(d.reg->PutCheckpoint({s2, root2, note_s2, now}));
+    WQ_TRY(work->Commit());
+    rep.reflected_size = s;
+    rep.checkpoint_size = s2;
+    rep.root = root2;
+  }
+  // Files: the audit folder first, then the public folder, `checkpoint` last.
+  WQ_ASSIGN(std::optional<int64_t> files_meta, d.reg->GetMeta(kFilesSizeMeta));
+  uint64_t old = files_meta ? static_cast<uint64_t>(*files_meta) : 0;
+  if (old > rep.checkpoint_size) old = 0;
+  uint64_t first = old / log::kTileWidth * log::kTileWidth;
+  WQ_ASSIGN(std::vector<Bytes> entries, d.reg->LogEntries(first, rep.checkpoint_size));
+  WQ_TRY(log::WriteEntryBundles(o.audit_dir, entries, old, rep.checkpoint_size));
+  WQ_TRY(log::WriteFileAtomic(fs::path(o.audit_dir) / "checkpoints" / std::to_string(rep.reflected_size), AsBytes(note_s)));
+  WQ_TRY(log::WriteFileAtomic(fs::path(o.audit_dir) / "checkpoints" / std::to_string(rep.checkpoint_size), AsBytes(note_s2)));
+  for (const auto& t : tokens) {
+    WQ_ASSIGN(std::string hist, UriToPath((fs::path(o.audit_dir) / "tokens").string(), t.uri));
+    WQ_TRY(log::WriteFileAtomic(fs::path(hist) / (std::to_string(rep.reflected_size) + "-" + std::to_string(now) + ".cwt"), t.bytes));
+  }
+  WQ_ASSIGN(std::string log_dir, UriToPath(o.public_dir, d.config.log_url));
+  WQ_TRY(log::WriteHashTiles(log_dir, *d.reg, old, rep.checkpoint_size));
+  std::map<std::string, std::vector<std::string>> by_agency;
+  for (const auto& a : d.agencies) by_agency[a->cfg.id];
+  for (const auto& t : tokens) {
+    WQ_ASSIGN(std::string path, UriToPath(o.public_dir, t.uri));
+    WQ_TRY(log::WriteFileAtomic(path, t.bytes));
+    by_agency[t.agency].push_back(t.uri);
+    PublishedToken info = t.info;
+    info.file = path;
+    rep.tokens.push_back(std::move(info));
+  }
+  for (const auto& a : d.agencies) {
+    auto& uris = by_agency[a->cfg.id];
+    std::sort(uris.begin(), uris.end());
+    WQ_ASSIGN(std::string path, UriToPath(o.public_dir, a->cfg.aggregation_uri));
+    std::string doc = json{{"status_lists", uris}}.dump() + "\n";
+    WQ_TRY(log::WriteFileAtomic(path, AsBytes(doc)));
+  }
+  rep.checkpoint_file = (fs::path(log_dir) / "checkpoint").string();
+  WQ_TRY(log::WriteFileAtomic(rep.checkpoint_file, AsBytes(note_s2)));
+  {
+    WQ_ASSIGN(auto work, d.reg->Begin());
+    WQ_TRY(d.reg->PutMeta(kFilesSizeMeta, static_cast<int64_t>(rep.checkpoint_size)));
+    WQ_TRY(work->Commit());
+  }
+  return rep;
+}
+
+Result<DocumentView> Deployment::Show(std::string_view number) {
+  DocumentView v;
+  v.document_number = std::string(number);
+  WQ_ASSIGN(v.credentials, impl_->reg->ByDocument(number, true));
+  if (v.credentials.empty()) {
+    return Fail(Reasoned(Errc::kNotFound, "no document " + std::string(number) + " was issued here", "unknown_document"));
+  }
+  for (const auto& c : v.credentials) {
+    WQ_ASSIGN(auto h, impl_->reg->History(c.id));
+    v.history.push_back(std::move(h));
+  }
+  return v;
+}
+
+}  // namespace wathiq::issuer
