@@ -10,6 +10,8 @@ namespace wathiq::auditor {
 namespace {
 
 constexpr uint64_t kNoIssue = std::numeric_limits<uint64_t>::max();
+constexpr uint8_t kIssued = 0x80;  // in a slot's byte: an issue used it
+constexpr uint8_t kValueMask = 0x03;
 
 std::string IdHex(const log::CredentialId& id) { return ToHex(ByteView(id.data(), id.size())); }
 
@@ -84,16 +86,16 @@ void Replayer::ApplyIssue(const log::Entry& e) {
                                      std::to_string(options_.max_index) + " entries at most)", e);
     return;
   }
-  uint32_t uri = Intern(uri_names_, uri_ids_, *e.status_uri);
-  if (uri >= lists_.size()) lists_.resize(uri + 1, List{{}, kNoIssue});
+  uint32_t uri = ListFor(*e.status_uri);
   List& list = lists_[uri];
   if (list.first_issue == kNoIssue) list.first_issue = size_;
   auto [slot, fresh] = list.slots.try_emplace(idx, status::kStatusValid);
-  if (!fresh) {
+  if (!fresh && (slot->second & kIssued)) {
     Report("index_reused", "index " + std::to_string(idx) + " of " + *e.status_uri + " was issued before", e);
-    // A revoked slot stays revoked whoever is issued into it; otherwise the issue sets it VALID.
-    if (slot->second != status::kStatusInvalid) slot->second = status::kStatusValid;
   }
+  // A revoked slot stays revoked whoever is issued into it; otherwise the issue sets it VALID.
+  if ((slot->second & kValueMask) != status::kStatusInvalid) slot->second = status::kStatusValid;
+  slot->second |= kIssued;
   Cred c{uri, Intern(agency_names_, agency_ids_, e.agency), Intern(doc_type_names_, doc_type_ids_, *e.doc_type),
          status::kStatusValid, idx};
   auto [cred, new_cred] = creds_.try_emplace(*e.credential_id, c);
@@ -140,24 +142,33 @@ void Replayer::ApplyChange(const log::Entry& e) {
                                                   : status::kStatusValid;
     }
   }
-  // The bits follow the slot the entry names, revocation final per slot.
-  auto uri_it = uri_ids_.find(*e.status_uri);
-  if (uri_it == uri_ids_.end() || idx >= options_.max_index) return;  // a slot no issue ever used
-  auto slot = lists_[uri_it->second].slots.find(idx);
-  if (slot == lists_[uri_it->second].slots.end()) return;  // never issued: already a finding above
-  uint8_t& v = slot->second;
-  if (v == status::kStatusInvalid) return;
+  // The bits follow the slot the entry names (docs/PUBLICATION.md: revoke -> 1, suspend -> 2, reinstate ->
+  // 0), revocation final per slot, whether or not the history above made sense.
+  if (idx >= options_.max_index) {
+    Report("index_out_of_range", "index " + std::to_string(idx) + " is beyond any list (" +
+                                     std::to_string(options_.max_index) + " entries at most)", e);
+    return;
+  }
+  uint8_t& v = lists_[ListFor(*e.status_uri)].slots.try_emplace(idx, status::kStatusValid).first->second;
+  const uint8_t issued = v & kIssued;
+  if ((v & kValueMask) == status::kStatusInvalid) return;
   switch (e.event) {
     case log::Event::kRevoke:
-      v = status::kStatusInvalid;
+      v = status::kStatusInvalid | issued;
       break;
     case log::Event::kSuspend:
-      v = status::kStatusSuspended;
+      v = status::kStatusSuspended | issued;
       break;
     default:
-      if (v == status::kStatusSuspended) v = status::kStatusValid;
+      v = status::kStatusValid | issued;
       break;
   }
+}
+
+uint32_t Replayer::ListFor(const std::string& uri) {
+  uint32_t id = Intern(uri_names_, uri_ids_, uri);
+  if (id >= lists_.size()) lists_.resize(id + 1, List{{}, kNoIssue});
+  return id;
 }
 
 Result<status::StatusList> Replayer::Rebuild(std::string_view uri, uint64_t entries, std::vector<uint64_t>* beyond) const {
@@ -169,7 +180,7 @@ Result<status::StatusList> Replayer::Rebuild(std::string_view uri, uint64_t entr
       if (beyond) beyond->push_back(idx);
       continue;
     }
-    if (value != status::kStatusValid) WQ_TRY(list.Set(idx, value));
+    if ((value & kValueMask) != status::kStatusValid) WQ_TRY(list.Set(idx, value & kValueMask));
   }
   if (beyond) std::sort(beyond->begin(), beyond->end());
   return list;
@@ -179,7 +190,7 @@ uint8_t Replayer::Value(std::string_view uri, uint64_t index) const {
   auto it = uri_ids_.find(std::string(uri));
   if (it == uri_ids_.end()) return status::kStatusValid;
   auto slot = lists_[it->second].slots.find(index);
-  return slot == lists_[it->second].slots.end() ? status::kStatusValid : slot->second;
+  return slot == lists_[it->second].slots.end() ? status::kStatusValid : slot->second & kValueMask;
 }
 
 std::vector<std::pair<std::string, uint64_t>> Replayer::Lists() const {

@@ -5,7 +5,7 @@
 //  - issue sets the slot (status_uri, status_idx) to VALID (0); revoke to INVALID (1); suspend to
 //    SUSPENDED (2); reinstate from SUSPENDED back to VALID. INVALID is final: no later event changes a
 //    revoked slot.
-//  - Bits follow the slot each entry names; the credential's own history is checked beside them, and an
+//  - Bits follow the slot each entry names, issued or not; the credential's own history is checked beside them, and an
 //    impossible history is a finding, never a silent repair: an index issued twice (index_reused), a
 //    credential id issued twice (credential_reissued), an event for a credential never issued
 //    (unknown_credential) or naming another slot (slot_mismatch) or document type (doc_type_mismatch) or
@@ -102,10 +102,11 @@ class Replayer {
     uint64_t index = 0;
   };
   struct List {
-    std::unordered_map<uint64_t, uint8_t> slots;  // every slot used, with its value
+    std::unordered_map<uint64_t, uint8_t> slots;  // every slot an entry named: its value, 0x80 once issued
     uint64_t first_issue = 0;
   };
   uint32_t Intern(std::vector<std::string>& names, std::unordered_map<std::string, uint32_t>& ids, const std::string& s);
+  uint32_t ListFor(const std::string& uri);
   void Report(std::string kind, std::string message, const log::Entry& e);
   void ApplyIssue(const log::Entry& e);
   void ApplyChange(const log::Entry& e);
