@@ -272,8 +272,7 @@ Status LoadHistory(const AuditInput& in, Findings& f, std::vector<TokenRec>& out
       return Fail(Errc::kLimit, "more than " + std::to_string(in.limits.max_token_files) + " files under tokens/");
     }
     const fs::path p = it->path();
-    const std::string rel = "tokens/" + fs::relative(p, root, ec).generic_string();
-    if (ec) return Fail(Errc::kIo, "tokens/: " + ec.message());
+    const std::string rel = "tokens/" + p.lexically_relative(root).generic_string();
     if (it.depth() > 64) {
       it.disable_recursion_pending();
       f.Add(TokenFinding("unexpected_file", "folders nested too deep", rel));
@@ -294,7 +293,7 @@ Status LoadHistory(const AuditInput& in, Findings& f, std::vector<TokenRec>& out
       f.Add(TokenFinding("unexpected_file", "not a token file (<size>-<iat>.cwt)", rel));
       continue;
     }
-    const std::string uri = "https://" + fs::relative(p.parent_path(), root, ec).generic_string();
+    const std::string uri = "https://" + p.parent_path().lexically_relative(root).generic_string();
     auto bytes = ReadFileBytes(p.string(), in.limits.max_token_bytes);
     if (!bytes) {
       f.Add(TokenFinding("token_unreadable", bytes.error().message, rel));

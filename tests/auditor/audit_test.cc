@@ -436,3 +436,46 @@ TEST_CASE("bounded mutation run over a real audit folder: every outcome is a rep
   CHECK(reports == 60);
   CHECK(errors == 0);
 }
+
+TEST_CASE("wathiq audit rebuild and revocations: exit codes and JSON", "[auditor][cli]") {
+  Story s("cli");
+  const fs::path tl = s.d.dir / "trust-list.cbor", root = s.d.dir / "root.der";
+  REQUIRE(WriteFileAtomically(tl.string(), s.d.trust_list_bytes, WriteMode::kReplace, 0644));
+  REQUIRE(WriteFileAtomically(root.string(), s.d.pki.root_cert.der(), WriteMode::kReplace, 0644));
+  const std::string common = " --audit '" + s.d.audit.string() + "' --trust-list '" + tl.string() + "' --root '" +
+                             root.string() + "' --now " + std::to_string(test::kPkiNow);
+  const std::string cli = std::string(WATHIQ_CLI_PATH) + " audit ";
+  const std::string rebuild = cli + "rebuild" + common + " --public '" + s.d.pub.string() + "'";
+
+  auto clean = test::RunShell(rebuild);
+  INFO(clean.text);
+  CHECK(clean.rc == 0);
+  CHECK(clean.text.find("every list matches") != std::string::npos);
+
+  auto rev = test::RunShell(cli + "revocations --json" + common);
+  INFO(rev.text);
+  REQUIRE(rev.rc == 0);
+  auto rj = nlohmann::json::parse(rev.text, nullptr, false);
+  REQUIRE_FALSE(rj.is_discarded());
+  CHECK(rj["counts"]["revoke"] == 2);
+  CHECK(rj["events"][0]["actor"] == "officer-17");
+
+  test::PublishHooks h;
+  h.tamper = [&](const std::string& uri, status::StatusList& l, status::StatusListClaims&) {
+    if (uri == s.paci) REQUIRE(l.Set(1000 + 3 * 7, status::kStatusValid));
+  };
+  s.d.Publish(h);
+  auto bad = test::RunShell(rebuild + " --json");
+  INFO(bad.text);
+  CHECK(bad.rc == 1);
+  auto bj = nlohmann::json::parse(bad.text, nullptr, false);
+  REQUIRE_FALSE(bj.is_discarded());
+  CHECK(bj["clean"] == false);
+  CHECK(bj["findings"][0]["kind"] == "status_mismatch");
+  CHECK(bj["findings"][0]["index"] == 1000 + 3 * 7);
+
+  fs::remove_all(s.d.audit / "checkpoints");
+  auto unreadable = test::RunShell(rebuild);
+  INFO(unreadable.text);
+  CHECK(unreadable.rc == 3);
+}

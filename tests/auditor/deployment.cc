@@ -37,8 +37,8 @@ Deployment::Deployment(const fs::path& d, uint64_t list_entries) : pki(MustMakeT
   // lives beside them.
   keys::TrustListContent c = pki.content;
   for (auto& a : c.agencies) a.aggregation_uri = "https://status." + a.id + ".example/aggregation";
-  Bytes tl = Must(pki.Sign(c));
-  auto loaded = keys::TrustList::Load(tl, pki.root_cert, pki.Policy());
+  trust_list_bytes = Must(pki.Sign(c));
+  auto loaded = keys::TrustList::Load(trust_list_bytes, pki.root_cert, pki.Policy());
   REQUIRE(loaded.has_value());
   trust_list = *loaded;
   note_ = std::make_unique<log::NoteSigner>(Must(log::NoteSigner::Create(pki.log_origin, pki.log_key)));

@@ -55,6 +55,7 @@ class Deployment {
 
   TestPki pki;
   std::shared_ptr<const keys::TrustList> trust_list;
+  Bytes trust_list_bytes;  // as published (aggregation URIs beside the lists)
   std::filesystem::path dir, audit, pub, log_dir;
   std::vector<Bytes> entries;
   std::vector<log::Entry> decoded;
