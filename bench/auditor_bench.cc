@@ -72,11 +72,12 @@ int AuditOnly(const fs::path& dir) {
   size_t compared = 0;
   for (const auto& t : report.tokens) compared += t.compared;
   std::printf("  RebuildAndCompare: %.2f s (%.0f entries/s) over %llu entries, %llu credentials, %zu tokens compared, "
-              "%llu tiles checked, clean=%s, %llu findings; peak RSS %.0f MiB\n",
+              "%llu tiles checked, clean=%s, %llu findings; CPU %.2f s; peak RSS %.0f MiB\n",
               secs, static_cast<double>(report.entries_replayed) / secs,
               static_cast<unsigned long long>(report.entries_replayed), static_cast<unsigned long long>(report.credentials),
               compared, static_cast<unsigned long long>(report.tiles_checked), report.clean() ? "yes" : "no",
-              static_cast<unsigned long long>(report.findings.total()), ru.ru_maxrss / 1024.0);
+              static_cast<unsigned long long>(report.findings.total()),
+              ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6, ru.ru_maxrss / 1024.0);
   return report.clean() ? 0 : 2;
 }
 

@@ -479,3 +479,38 @@ TEST_CASE("wathiq audit rebuild and revocations: exit codes and JSON", "[auditor
   INFO(unreadable.text);
   CHECK(unreadable.rc == 3);
 }
+
+TEST_CASE("the replay alone, on the fuzz seed's impossible history", "[auditor][replay]") {
+  // fuzz/seeds/audit_replay/history: issue A@7, issue B@7, revoke A@7, reinstate A@7, suspend B@9,
+  // status_list_published (entries hand-encoded outside our codec, so the seed also checks DecodeEntry).
+  auto data = ReadFileBytes(test::DataPath("../../fuzz/seeds/audit_replay/history"));
+  REQUIRE(data);
+  REQUIRE(data->size() > 1);
+  auto bundle = log::ParseEntryBundle(ByteView(*data).subspan(1), (*data)[0]);
+  REQUIRE(bundle);
+  auditor::Findings findings;
+  auditor::ReplayOptions o;
+  o.keep_status_events = true;
+  auditor::Replayer replay(&findings, o);
+  for (const Bytes& b : *bundle) {
+    auto e = log::DecodeEntry(b);
+    REQUIRE(e);
+    replay.Apply(*e);
+  }
+  CHECK(findings.Count("index_reused") == 1);
+  CHECK(findings.Count("event_after_revoke") == 1);
+  CHECK(findings.Count("slot_mismatch") == 1);
+  CHECK(findings.total() == 3);
+  const std::string uri = "https://status.paci.example/lists/1";
+  CHECK(replay.Value(uri, 7) == status::kStatusInvalid);    // revocation is final
+  CHECK(replay.Value(uri, 9) == status::kStatusSuspended);  // the slot the entry names
+  CHECK(replay.publications().size() == 1);
+  CHECK(replay.status_events().size() == 3);
+  auto list = replay.Rebuild(uri, 16);
+  REQUIRE(list);
+  CHECK(list->Get(7) == status::kStatusInvalid);
+  CHECK(list->Get(8) == status::kStatusValid);
+  std::vector<uint64_t> beyond;
+  REQUIRE(replay.Rebuild(uri, 8, &beyond));
+  CHECK(beyond == std::vector<uint64_t>{9});
+}
