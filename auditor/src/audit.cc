@@ -546,7 +546,23 @@ Result<AuditReport> RebuildAndCompare(const AuditInput& in) {
     }
   }
 
+  // Every list the entries used before the latest publication is served to verifiers.
+  uint64_t latest_publication = 0;
+  std::unordered_map<std::string, bool> served;
+  for (const TokenRec& t : recs) {
+    if (!t.check.in_public || !t.check.signature_ok) continue;
+    latest_publication = std::max(latest_publication, t.check.size);
+    served[t.claims.sub] = true;
+  }
   r.lists = rp.Lists();
+  for (const auto& [uri, first_issue] : r.lists) {
+    if (first_issue < latest_publication && !served.count(uri)) {
+      f.Add(Finding{"list_not_published", "credentials were issued into this list (first at entry " +
+                        std::to_string(first_issue) + ") before the latest publication (size " +
+                        std::to_string(latest_publication) + "), but no agency's aggregation serves a token for it",
+                    first_issue, uri, {}, {}, {}, {}});
+    }
+  }
   r.credentials = rp.credentials();
   r.status_events = rp.status_events();
   for (TokenRec& t : recs) r.tokens.push_back(std::move(t.check));

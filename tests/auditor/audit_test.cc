@@ -278,6 +278,17 @@ TEST_CASE("a token whose SHA-256 is in no status_list_published entry", "[audito
   }
 }
 
+TEST_CASE("a list in use that the public folder no longer serves", "[auditor][negative]") {
+  Story s("hidden-list");
+  const fs::path agg = s.d.pub / "status.moi-traffic.example/aggregation";
+  std::ofstream(agg, std::ios::trunc) << "{\"status_lists\": []}";
+  AuditReport r = MustAudit(s.d.Input());
+  INFO(Kinds(r));
+  CHECK(r.findings.Count("list_not_published") == 1);
+  CHECK(FindKind(r, "list_not_published")->uri == s.moi);
+  CHECK(r.findings.total() == 1);
+}
+
 TEST_CASE("tokens signed by the wrong key or for another agency's list", "[auditor][negative]") {
   Story s("wrong-signer");
   // moi-traffic signs a list under paci's prefix.

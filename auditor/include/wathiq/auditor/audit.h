@@ -15,6 +15,8 @@
 //     that size; its SHA-256 is in a status_list_published entry for its list at or after that size; and
 //     its list equals, bit for bit, the list the replay of entries 0..size-1 gives at the token's length.
 //     Each differing slot is a status_mismatch naming uri, index, expected and published values.
+//  4. Completeness: every status_list_published entry's token is in the history; every list the entries
+//     used before the latest publication is served in the public folder through its agency's aggregation.
 // Errors (not findings) are kept for an audit that cannot start: unusable trust input, an audit folder
 // without checkpoints, a log larger than the limits.
 // Cost: one pass over the entries; memory about 64 bytes per entry (the tree) plus about 100 bytes per

@@ -12,7 +12,9 @@
 //   tokens:  token_unreadable, token_unknown_signer, token_bad_signature, token_wrong_agency,
 //            token_wrong_log, token_misfiled, token_checkpoint_beyond_log, token_root_mismatch,
 //            token_bits, token_not_logged, token_unverifiable, status_mismatch, index_beyond_list,
+//            published_token_missing (a status_list_published entry whose token the history lacks),
 //            public_token_missing, public_token_wrong_list, public_token_not_in_history,
+//            list_not_published (a list in use that no aggregation document serves),
 //            aggregation_missing, aggregation_malformed, aggregation_foreign_uri, unexpected_file
 // Guarantees: a Findings keeps at most `max` findings (a hostile folder cannot make the report unbounded)
 // and still counts every one by kind, so a report that dropped some says so.
