@@ -266,6 +266,7 @@ Status LoadHistory(const AuditInput& in, Findings& f, std::vector<TokenRec>& out
   std::error_code ec;
   if (!fs::exists(root, ec)) return Ok();
   size_t seen = 0;
+  uint64_t total = 0;
   fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
     if (++seen > in.limits.max_token_files) {
@@ -298,6 +299,10 @@ Status LoadHistory(const AuditInput& in, Findings& f, std::vector<TokenRec>& out
     if (!bytes) {
       f.Add(TokenFinding("token_unreadable", bytes.error().message, rel));
       continue;
+    }
+    total += bytes->size();
+    if (total > in.limits.max_total_token_bytes) {
+      return Fail(Errc::kLimit, "the token history holds more than " + std::to_string(in.limits.max_total_token_bytes) + " bytes");
     }
     TokenRec r = LoadToken(std::move(*bytes), rel, in, f);
     r.check.in_history = true;

@@ -383,6 +383,18 @@ TEST_CASE("hostile audit folders: clear findings or errors, never a crash", "[au
     CHECK(r.findings.Count("token_unreadable") == 1);
     CHECK(r.findings.Count("public_checkpoint_invalid") == 1);
   }
+  SECTION("a token history beyond the limits") {
+    auto in = s.d.Input();
+    in.limits.max_total_token_bytes = 100;
+    auto r = auditor::RebuildAndCompare(in);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kLimit);
+    in = s.d.Input();
+    in.limits.max_token_files = 3;
+    r = auditor::RebuildAndCompare(in);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kLimit);
+  }
   SECTION("a log size beyond the limit") {
     auto in = s.d.Input();
     in.limits.max_log_size = 10;
