@@ -27,6 +27,7 @@
 #include "wathiq/keys/keystore.h"
 #include "wathiq/keys/pkcs11.h"
 #include "wathiq/keys/trust_list.h"
+#include "wathiq/keys/trust_list_description.h"
 #include "wathiq/keys/x509.h"
 
 namespace wathiq::cli {
@@ -314,81 +315,6 @@ Status RunIssue(const Ctx& ctx, const IssueOpts& o) {
   return Ok();
 }
 
-// The trust-list description: JSON with certificate paths relative to the file.
-Result<TrustListContent> ReadDescription(const std::string& path, int64_t now) {
-  WQ_ASSIGN(Bytes raw, ReadFileBytes(path, 16u << 20));
-  json j = json::parse(raw.begin(), raw.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Fail(Errc::kMalformed, path + " is not a JSON object");
-  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.find_last_of('/'));
-  auto str = [&](const json& o, const char* k, bool required) -> Result<std::string> {
-    auto it = o.find(k);
-    if (it == o.end()) {
-      if (required) return Fail(Errc::kMalformed, path + ": missing \"" + k + "\"");
-      return std::string();
-    }
-    if (!it->is_string()) return Fail(Errc::kMalformed, path + ": \"" + k + "\" must be a string");
-    return it->get<std::string>();
-  };
-  auto num = [&](const json& o, const char* k) -> Result<std::optional<int64_t>> {
-    auto it = o.find(k);
-    if (it == o.end()) return std::optional<int64_t>();
-    if (!it->is_number_unsigned()) return Fail(Errc::kMalformed, path + ": \"" + k + "\" must be a non-negative integer");
-    return std::optional<int64_t>(static_cast<int64_t>(it->get<uint64_t>()));
-  };
-  auto strs = [&](const json& o, const char* k) -> Result<std::vector<std::string>> {
-    std::vector<std::string> out;
-    auto it = o.find(k);
-    if (it == o.end()) return out;
-    if (!it->is_array()) return Fail(Errc::kMalformed, path + ": \"" + k + "\" must be an array of strings");
-    for (const auto& e : *it) {
-      if (!e.is_string()) return Fail(Errc::kMalformed, path + ": \"" + k + "\" must be an array of strings");
-      out.push_back(e.get<std::string>());
-    }
-    return out;
-  };
-  TrustListContent c;
-  WQ_ASSIGN(auto seq, num(j, "sequence"));
-  if (!seq) return Fail(Errc::kMalformed, path + ": missing \"sequence\"");
-  c.sequence = static_cast<uint64_t>(*seq);
-  WQ_ASSIGN(auto issued, num(j, "issued_at"));
-  c.issued_at = issued ? *issued : now;
-  WQ_ASSIGN(auto next, num(j, "next_update"));
-  WQ_ASSIGN(auto days, num(j, "valid_for_days"));
-  if (next) c.next_update = *next;
-  else c.next_update = c.issued_at + (days ? *days : 7) * 86400;
-  auto log = j.find("log");
-  if (log == j.end() || !log->is_object()) return Fail(Errc::kMalformed, path + ": missing \"log\" object");
-  WQ_ASSIGN(c.log.origin, str(*log, "origin", true));
-  WQ_ASSIGN(c.log.verifier_key, str(*log, "verifier_key", true));
-  auto agencies = j.find("agencies");
-  if (agencies == j.end() || !agencies->is_array()) return Fail(Errc::kMalformed, path + ": missing \"agencies\" array");
-  for (const auto& a : *agencies) {
-    if (!a.is_object()) return Fail(Errc::kMalformed, path + ": each agency must be an object");
-    AgencyEntry e;
-    WQ_ASSIGN(e.id, str(a, "id", true));
-    WQ_ASSIGN(e.name_ar, str(a, "name_ar", true));
-    WQ_ASSIGN(e.name_en, str(a, "name_en", true));
-    WQ_ASSIGN(e.doc_types, strs(a, "doc_types"));
-    if (a.contains("status_list_uris")) {
-      // The old per-list form: refused rather than ignored, or the agency would silently lose its lists.
-      return Fail(Errc::kMalformed, path + ": \"status_list_uris\" was replaced by \"status_prefixes\" (URI prefixes "
-                                           "under which the agency's lists lie)");
-    }
-    WQ_ASSIGN(e.status_prefixes, strs(a, "status_prefixes"));
-    WQ_ASSIGN(e.aggregation_uri, str(a, "aggregation_uri", false));
-    for (auto [key, out] : {std::pair{"document_signer_certs", &e.document_signer_certs},
-                            std::pair{"status_list_signer_certs", &e.status_list_signer_certs}}) {
-      WQ_ASSIGN(auto files, strs(a, key));
-      for (const auto& f : files) {
-        WQ_ASSIGN(Certificate cert, ReadCert(f.starts_with("/") ? f : dir + "/" + f));
-        out->push_back(cert.der());
-      }
-    }
-    c.agencies.push_back(std::move(e));
-  }
-  return c;
-}
-
 struct SignTlOpts {
   KeyOpts signer;
   std::string signer_cert;
@@ -439,7 +365,7 @@ std::string TrustListText(const TrustList& tl) {
 }
 
 Status RunSignTrustList(const Ctx& ctx, const SignTlOpts& o) {
-  WQ_ASSIGN(TrustListContent content, ReadDescription(o.description, ctx.Now()));
+  WQ_ASSIGN(TrustListContent content, ReadTrustListDescription(o.description, ctx.Now()));
   WQ_ASSIGN(Certificate cert, ReadCert(o.signer_cert));
   WQ_ASSIGN(KeyHandle signer, OpenKey(o.signer));
   WQ_ASSIGN(Bytes signed_tl, SignTrustList(content, signer, cert));

@@ -9,16 +9,15 @@
 #include <string>
 #include <string_view>
 
+#include "wathiq/core/json.h"
 #include "wathiq/core/result.h"
 
 namespace wathiq::mdoc::internal {
 
 using Json = nlohmann::json;
 
-// Parses JSON text without throwing. Beyond nlohmann's own checks it rejects a duplicate key in any
-// object (nlohmann would keep the last one silently: two readers could then see different values),
-// nesting deeper than `max_depth`, and input over `max_bytes`. `what` names the input in messages.
-Result<Json> ParseJsonStrict(std::string_view text, std::string_view what, size_t max_bytes, int max_depth);
+// Strict JSON parsing lives in core (wathiq/core/json.h).
+using wathiq::ParseJsonStrict;
 
 // UTF-8 → number of code points; -1 if `s` is not well-formed UTF-8 (overlong forms, surrogates and
 // values above U+10FFFF are not).

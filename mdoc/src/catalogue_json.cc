@@ -1,4 +1,4 @@
-// Strict JSON parsing, UTF-8 and code lists for the document-type catalogue.
+// UTF-8 and code lists for the document-type catalogue.
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -9,69 +9,6 @@
 
 namespace wathiq::mdoc::internal {
 namespace {
-
-// One SAX pass before the DOM is built: it finds syntax errors with their position, duplicate keys and
-// excessive nesting, and stops at the first problem (so a hostile input never reaches the DOM builder).
-class StrictSax final : public nlohmann::json_sax<Json> {
- public:
-  explicit StrictSax(int max_depth) : max_depth_(max_depth) {}
-
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override {
-    keys_.emplace_back();
-    return Enter();
-  }
-  bool key(string_t& k) override {
-    if (keys_.empty()) return true;  // cannot happen: keys only occur inside objects
-    if (!keys_.back().insert(k).second) {
-      error_ = "duplicate key " + Quote(k);
-      return false;
-    }
-    return true;
-  }
-  bool end_object() override {
-    if (!keys_.empty()) keys_.pop_back();
-    --depth_;
-    return true;
-  }
-  bool start_array(std::size_t) override { return Enter(); }
-  bool end_array() override {
-    --depth_;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) override {
-    // "[json.exception.parse_error.101] parse error at line 1, column 7: syntax error ..." → drop the tag.
-    std::string_view what = ex.what();
-    if (!what.empty() && what.front() == '[') {
-      size_t close = what.find("] ");
-      if (close != std::string_view::npos) what.remove_prefix(close + 2);
-    }
-    error_ = "JSON " + std::string(what.substr(0, 300));
-    return false;
-  }
-
-  const std::string& error() const { return error_; }
-
- private:
-  bool Enter() {
-    if (++depth_ > max_depth_) {
-      error_ = "nested deeper than " + std::to_string(max_depth_) + " levels";
-      return false;
-    }
-    return true;
-  }
-
-  int max_depth_;
-  int depth_ = 0;
-  std::vector<std::set<std::string>> keys_;
-  std::string error_;
-};
 
 // Decodes the code point at s[i], advancing i; false on ill-formed UTF-8 (RFC 3629 table).
 bool NextCodePoint(std::string_view s, size_t& i, char32_t& cp) {
@@ -153,20 +90,6 @@ constexpr std::array<std::string_view, 249> kIso3166Alpha2 = {
 };
 
 }  // namespace
-
-Result<Json> ParseJsonStrict(std::string_view text, std::string_view what, size_t max_bytes, int max_depth) {
-  if (text.size() > max_bytes) {
-    return Fail(Errc::kLimit, std::string(what) + ": over " + std::to_string(max_bytes) + " bytes");
-  }
-  StrictSax sax(max_depth);
-  if (!Json::sax_parse(text, &sax, nlohmann::json::input_format_t::json, /*strict=*/true)) {
-    return Fail(Errc::kMalformed,
-                std::string(what) + ": " + (sax.error().empty() ? std::string("not valid JSON") : sax.error()));
-  }
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Fail(Errc::kMalformed, std::string(what) + ": not valid JSON");
-  return j;
-}
 
 int64_t CountCodePoints(std::string_view s) {
   int64_t n = 0;

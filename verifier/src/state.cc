@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "wathiq/core/crypto.h"
+#include "wathiq/core/json.h"
 #include "wathiq/keys/keystore.h"
 
 namespace wathiq::verifier {
@@ -64,8 +65,10 @@ Result<json> ReadObject(const std::string& path) {
     return Fail(Errc::kIo, "verifier state: cannot stat " + path);
   }
   WQ_ASSIGN(Bytes raw, keys::ReadFileBytes(path, kMaxStateFile));
-  json j = json::parse(raw.begin(), raw.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Fail(Errc::kMalformed, "verifier state: " + path + " is not a JSON object");
+  auto parsed = ParseJsonStrict(AsString(raw), "verifier state " + path, kMaxStateFile, 8);
+  if (!parsed) return Fail(Errc::kMalformed, parsed.error().message);
+  json j = std::move(*parsed);
+  if (!j.is_object()) return Fail(Errc::kMalformed, "verifier state: " + path + " is not a JSON object");
   if (j.size() > kMaxRecords) return Fail(Errc::kLimit, "verifier state: " + path + " holds too many records");
   return j;
 }

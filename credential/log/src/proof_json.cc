@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "wathiq/core/crypto.h"
+#include "wathiq/core/json.h"
 
 namespace wathiq::log {
 namespace {
@@ -13,27 +14,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int kMaxDepth = 3;
-
-// Nesting depth outside strings, checked before the parser builds anything.
-bool DepthWithin(std::string_view s, int max) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : s) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > max) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -99,9 +79,7 @@ std::string ProofCheck::ToJson() const {
 
 Result<ProofCheck> CheckProofJson(std::string_view text) {
   if (text.size() > kMaxProofJsonBytes) return Fail(Errc::kLimit, "proof JSON: larger than 64 KiB");
-  if (!DepthWithin(text, kMaxDepth)) return Fail(Errc::kLimit, "proof JSON: nested too deeply");
-  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Fail(Errc::kMalformed, "proof JSON: not valid JSON");
+  WQ_ASSIGN(json j, ParseJsonStrict(text, "proof JSON", kMaxProofJsonBytes, kMaxDepth));
   if (!j.is_object()) return Fail(Errc::kMalformed, "proof JSON: must be an object");
   auto type = j.find("type");
   if (type == j.end() || !type->is_string()) return Fail(Errc::kMalformed, "proof JSON: missing type");
