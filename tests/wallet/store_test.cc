@@ -2,6 +2,10 @@
 // store on disk, import with full verification and its refusals, show with catalogue labels, presentations
 // from the store accepted by the verifier, change of PIN, delete. Real files, a real test PKI, an injected
 // clock (nothing sleeps).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 
@@ -430,6 +434,43 @@ TEST_CASE("wallet store: a truncated or corrupted database is a clear error, nev
     } else {
       INFO(r.error().ToString());
       CHECK((r.error().code == Errc::kMalformed || r.error().code == Errc::kPermission));
+    }
+  }
+}
+
+TEST_CASE("wallet store: kill -9 during imports leaves each credential whole or absent", "[wallet][store][negative]") {
+  Fixture f;
+  constexpr int kCreds = 12;
+  std::vector<Bytes> creds;
+  {
+    auto w = f.Create();
+    for (int i = 0; i < kCreds; ++i) creds.push_back(f.IssueTo(w));
+  }
+  const int delays_us[] = {0, 2000, 8000, 20000, 60000};
+  for (int delay : delays_us) {
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      // No Catch macros in the child: it reports only through its exit status.
+      auto w = wallet::Wallet::Open(f.app_dir, *f.ks, Pin("123456"), kPkiNow);
+      if (!w) _exit(2);
+      for (const auto& c : creds) (void)w->Import(c, *f.pki.trust_list, kPkiNow);
+      _exit(0);
+    }
+    usleep(static_cast<useconds_t>(delay));
+    kill(child, SIGKILL);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    auto w = wallet::Wallet::Open(f.app_dir, *f.ks, Pin("123456"), kPkiNow);
+    REQUIRE_OK(w);
+    REQUIRE_OK(w->CheckIntegrity());
+    auto list = w->List();
+    REQUIRE_OK(list);
+    CHECK(list->size() <= static_cast<size_t>(kCreds));
+    for (const auto& s : *list) {
+      auto v = w->Show(s.id);
+      REQUIRE_OK(v);
+      CHECK(v->elements.size() == CivilIdElements().size());
     }
   }
 }

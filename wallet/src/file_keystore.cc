@@ -22,22 +22,19 @@
 #include "wathiq/core/cbor.h"
 #include "wathiq/core/file.h"
 #include "wathiq/keys/key_handle.h"
+#include "pin_wrap.h"
 #include "wathiq/wallet/keystore.h"
 
 namespace wathiq::wallet {
 namespace {
 
 using cbor::Value;
+using namespace internal;  // NOLINT: the shared wrap and schedule helpers
 
-constexpr size_t kSecretBytes = 32;
-constexpr size_t kSaltBytes = crypto_pwhash_SALTBYTES;  // 16
 constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;  // 24
 constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;  // 16
 constexpr size_t kMaxStateBytes = 1 << 20;
 constexpr size_t kMaxDeviceKeys = 4096;
-constexpr std::string_view kDbKeyAd = "wathiq-wallet-dbkey-v1";
-
-Error Damaged(std::string message) { return Error(Errc::kMalformed, "keystore state: " + message, "keystore_damaged"); }
 
 struct KeyRecord {
   std::string id;
@@ -45,14 +42,6 @@ struct KeyRecord {
   Bytes spki;
   Bytes nonce;
   Bytes sealed;
-};
-
-struct PinRecord {
-  Bytes salt;
-  uint64_t ops = 0;
-  uint64_t mem = 0;
-  Bytes nonce;
-  Bytes wrapped;
 };
 
 struct KsState {
@@ -126,21 +115,7 @@ Result<KsState> DecodeState(ByteView data) {
   s.failures = failures->uint();
   s.last_failure = *last->AsInt();
   if (const Value* pin = v->Find("pin")) {
-    PinRecord p;
-    const Bytes* salt = GetBytes(*pin, "salt", kSaltBytes);
-    const Bytes* nonce = GetBytes(*pin, "nonce", kNonceBytes);
-    const Bytes* wrapped = GetBytes(*pin, "wrapped", kSecretBytes + kTagBytes);
-    const Value* ops = pin->Find("ops");
-    const Value* mem = pin->Find("mem");
-    if (!salt || !nonce || !wrapped || !ops || !ops->is_uint() || !mem || !mem->is_uint()) {
-      return Fail(Damaged("pin record"));
-    }
-    p.salt = *salt;
-    p.nonce = *nonce;
-    p.wrapped = *wrapped;
-    p.ops = ops->uint();
-    p.mem = mem->uint();
-    s.pin = std::move(p);
+    WQ_ASSIGN(s.pin, PinRecordFromCbor(*pin));
   }
   const Value* keys = v->Find("keys");
   if (!keys || !keys->is_array()) return Fail(Damaged("keys"));
@@ -170,15 +145,7 @@ Bytes EncodeState(const KsState& s) {
   m.Set("device_secret", Value::Bytes(s.device_secret.view()));
   m.Set("failures", Value::Uint(s.failures));
   m.Set("last_failure", Value::Int(s.last_failure));
-  if (s.pin) {
-    Value p = Value::MakeMap();
-    p.Set("salt", Value::Bytes(s.pin->salt));
-    p.Set("ops", Value::Uint(s.pin->ops));
-    p.Set("mem", Value::Uint(s.pin->mem));
-    p.Set("nonce", Value::Bytes(s.pin->nonce));
-    p.Set("wrapped", Value::Bytes(s.pin->wrapped));
-    m.Set("pin", std::move(p));
-  }
+  if (s.pin) m.Set("pin", PinRecordToCbor(*s.pin));
   Value keys = Value::MakeArray();
   for (const KeyRecord& k : s.keys) {
     Value r = Value::MakeMap();
@@ -209,90 +176,19 @@ Status SaveState(const std::string& dir, const KsState& s) {
   return st;
 }
 
-Result<SecureBuffer> Hkdf(ByteView ikm, std::string_view info) {
-  // A fixed, non-empty salt (OpenSSL refuses an empty one); the inputs are uniformly random already.
-  WQ_ASSIGN(Bytes k, HkdfSha256(ikm, AsBytes("wathiq wallet keystore"), AsBytes(info), kSecretBytes));
-  SecureBuffer out(k);
-  SecureWipe(k);
-  return out;
+// The file keystore's device factor: its device secret, whatever the salt.
+FactorFn SecretFactor(const KsState& s) {
+  const SecureBuffer* secret = &s.device_secret;
+  return [secret](ByteView) -> Result<SecureBuffer> { return SecureBuffer(secret->view()); };
 }
-
-// K = HKDF(device_secret || Argon2id(pin, salt)).
-Result<SecureBuffer> WrappingKey(const KsState& s, const PinRecord& p, const keys::SecretText& pin,
-                                 const keys::OpenLimits& limits) {
-  if (p.ops > limits.max_opslimit || p.mem > limits.max_memlimit || p.ops < crypto_pwhash_OPSLIMIT_MIN ||
-      p.mem < crypto_pwhash_MEMLIMIT_MIN) {
-    return Fail(Error(Errc::kLimit, "keystore state: Argon2id parameters out of bounds", "keystore_damaged"));
-  }
-  SecureBuffer ikm(2 * kSecretBytes);
-  std::memcpy(ikm.data(), s.device_secret.data(), kSecretBytes);
-  if (crypto_pwhash(ikm.data() + kSecretBytes, kSecretBytes, reinterpret_cast<const char*>(pin.view().data()),
-                    pin.size(), p.salt.data(), p.ops, static_cast<size_t>(p.mem), crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    return Fail(Errc::kCrypto, "Argon2id failed (out of memory?)");
-  }
-  return Hkdf(ikm.view(), "wathiq wallet db-key wrap v1");
-}
-
-Result<PinRecord> Wrap(const KsState& s, const SecureBuffer& db_key, const keys::SecretText& pin,
-                       const FileKeystoreOptions& o) {
-  PinRecord p;
-  p.salt = RandomBytes(kSaltBytes);
-  p.nonce = RandomBytes(kNonceBytes);
-  p.ops = o.kdf.opslimit;
-  p.mem = o.kdf.memlimit;
-  WQ_ASSIGN(SecureBuffer k, WrappingKey(s, p, pin, o.limits));
-  p.wrapped.resize(db_key.size() + kTagBytes);
-  unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(p.wrapped.data(), &len, db_key.data(), db_key.size(),
-                                             AsBytes(kDbKeyAd).data(), kDbKeyAd.size(), nullptr, p.nonce.data(),
-                                             k.data());
-  return p;
-}
-
-Result<SecureBuffer> Unwrap(const KsState& s, const keys::SecretText& pin, const keys::OpenLimits& limits) {
-  const PinRecord& p = *s.pin;
-  WQ_ASSIGN(SecureBuffer k, WrappingKey(s, p, pin, limits));
-  SecureBuffer out(kSecretBytes);
-  unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), &len, nullptr, p.wrapped.data(), p.wrapped.size(),
-                                                 AsBytes(kDbKeyAd).data(), kDbKeyAd.size(), p.nonce.data(),
-                                                 k.data()) != 0) {
-    return Fail(Errc::kBadSignature, "wrong PIN");
-  }
-  return out;
-}
-
-std::string Plural(int n, const char* one) { return std::to_string(n) + " " + one + (n == 1 ? "" : "s"); }
 
 // Checks the schedule, then records the attempt durably before the PIN is tried.
 Status BeginAttempt(const std::string& dir, KsState& s, const PinSchedule& schedule, int64_t now) {
   if (!s.pin) return Fail(Error(Errc::kState, "no PIN is set: initialize the wallet first", "not_provisioned"));
-  PinState ps = ComputePinState(schedule, static_cast<int>(std::min<uint64_t>(s.failures, 1 << 20)), s.last_failure, now);
-  if (ps.blocked) {
-    return Fail(Error(Errc::kPermission, "the PIN is blocked after too many wrong attempts; the wallet must be re-issued",
-                      "pin_blocked"));
-  }
-  if (ps.locked_until > now) {
-    return Fail(Error(Errc::kPermission, "too many wrong PINs: try again in " + Plural(static_cast<int>(ps.locked_until - now), "second"),
-                      "pin_wait"));
-  }
+  WQ_TRY(CheckAttemptAllowed(schedule, s.failures, s.last_failure, now));
   s.failures += 1;
   s.last_failure = now;
   return SaveState(dir, s);
-}
-
-Error WrongPin(const PinSchedule& schedule, const KsState& s, int64_t now) {
-  PinState ps = ComputePinState(schedule, static_cast<int>(std::min<uint64_t>(s.failures, 1 << 20)), s.last_failure, now);
-  std::string msg = "wrong PIN";
-  if (ps.blocked) {
-    msg += ": the PIN is now blocked; the wallet must be re-issued";
-  } else if (ps.locked_until > now) {
-    msg += ": wait " + Plural(static_cast<int>(ps.locked_until - now), "second") + " before the next attempt (" +
-           Plural(ps.total_attempts_left, "attempt") + " left in all)";
-  } else {
-    msg += ": " + Plural(ps.attempts_left, "attempt") + " left before a wait";
-  }
-  return Error(Errc::kPermission, msg, "wrong_pin");
 }
 
 Result<DeviceKeyInfo> InfoOf(const KeyRecord& k) {
@@ -366,7 +262,7 @@ Status FileKeystore::Provision(const SecureBuffer& db_key, const keys::SecretTex
   WQ_ASSIGN(DirLock lock, DirLock::Take(dir_));
   WQ_ASSIGN(KsState s, LoadState(dir_));
   if (s.pin) return Fail(Error(Errc::kState, "this keystore already holds a wallet key", "already_provisioned"));
-  WQ_ASSIGN(s.pin, Wrap(s, db_key, pin, options_));
+  WQ_ASSIGN(s.pin, WrapDbKey(SecretFactor(s), db_key, pin, options_.kdf, options_.limits));
   s.failures = 0;
   s.last_failure = 0;
   return SaveState(dir_, s);
@@ -376,9 +272,9 @@ Result<SecureBuffer> FileKeystore::Unlock(const keys::SecretText& pin, int64_t n
   WQ_ASSIGN(DirLock lock, DirLock::Take(dir_));
   WQ_ASSIGN(KsState s, LoadState(dir_));
   WQ_TRY(BeginAttempt(dir_, s, options_.schedule, now));
-  auto key = Unwrap(s, pin, options_.limits);
+  auto key = UnwrapDbKey(SecretFactor(s), *s.pin, pin, options_.limits);
   if (!key) {
-    if (key.error().code == Errc::kBadSignature) return Fail(WrongPin(options_.schedule, s, now));
+    if (key.error().code == Errc::kBadSignature) return Fail(WrongPinError(options_.schedule, s.failures, s.last_failure, now));
     return Fail(key.error());
   }
   s.failures = 0;
@@ -392,12 +288,12 @@ Status FileKeystore::ChangePin(const keys::SecretText& old_pin, const keys::Secr
   WQ_ASSIGN(DirLock lock, DirLock::Take(dir_));
   WQ_ASSIGN(KsState s, LoadState(dir_));
   WQ_TRY(BeginAttempt(dir_, s, options_.schedule, now));
-  auto key = Unwrap(s, old_pin, options_.limits);
+  auto key = UnwrapDbKey(SecretFactor(s), *s.pin, old_pin, options_.limits);
   if (!key) {
-    if (key.error().code == Errc::kBadSignature) return Fail(WrongPin(options_.schedule, s, now));
+    if (key.error().code == Errc::kBadSignature) return Fail(WrongPinError(options_.schedule, s.failures, s.last_failure, now));
     return Fail(key.error());
   }
-  WQ_ASSIGN(s.pin, Wrap(s, *key, new_pin, options_));
+  WQ_ASSIGN(s.pin, WrapDbKey(SecretFactor(s), *key, new_pin, options_.kdf, options_.limits));
   s.failures = 0;
   s.last_failure = 0;
   return SaveState(dir_, s);  // one atomic replace: the old wrap or the new one, never neither
