@@ -32,7 +32,7 @@ struct Ctx {
   void Report(const std::string& cmd, const Error& e, int code) const {
     exit->value = code;
     if (json_out) {
-      std::cout << Dump({{"ok", false}, {"command", cmd}, {"error", {{"code", ErrcName(e.code)}, {"message", e.message}}}})
+      std::cout << Dump({{"ok", false}, {"command", cmd}, {"error", {{"code", ErrcName(e.code)}, {"reason", e.reason_code()}, {"message", e.message}}}})
                 << "\n";
     }
     std::cerr << "wathiq " << component << " " << cmd << ": " << SafeLines(e.ToString()) << "\n";

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 
 #include "mdoc/mdoc_test_util.h"
 #include "storage/storage_test_util.h"
@@ -473,6 +474,83 @@ TEST_CASE("wallet store: kill -9 during imports leaves each credential whole or 
       CHECK(v->elements.size() == CivilIdElements().size());
     }
   }
+}
+
+TEST_CASE("wallet batches: single-use credentials, each presented once, unlinkable keys, refill asked",
+          "[wallet][store][batch]") {
+  Fixture f;
+  wallet::WalletOptions wo;
+  wo.refill_below = 2;
+  {
+    auto w = wallet::Wallet::Create(f.app_dir, *f.ks, Pin("123456"), wo);
+    REQUIRE_OK(w);
+  }
+  auto w = wallet::Wallet::Open(f.app_dir, *f.ks, Pin("123456"), kPkiNow, wo);
+  REQUIRE_OK(w);
+  auto short_lived = [](mdoc::IssueRequest& r) {
+    r.status.reset();
+    r.validity.valid_until = r.validity.valid_from + 3 * kDay;
+  };
+  constexpr int kBatch = 5;
+  for (int i = 0; i < kBatch; ++i) {
+    REQUIRE_OK(w->Import(f.IssueTo(*w, short_lived), *f.pki.trust_list, kPkiNow, {"civil-id"}));
+  }
+  // An ordinary credential beside the batch is not part of it.
+  REQUIRE_OK(w->Import(f.IssueTo(*w, short_lived), *f.pki.trust_list, kPkiNow));
+  auto b = w->Batch("civil-id", kPkiNow);
+  REQUIRE_OK(b);
+  CHECK(b->total == kBatch);
+  CHECK(b->unused == kBatch);
+  CHECK_FALSE(b->needs_refill);
+
+  verifier::MemoryState state;
+  verifier::Policy p;
+  p.now = kPkiNow + 2;
+  wallet::PresentOptions o;
+  o.now = kPkiNow;
+  std::set<Bytes> device_keys;
+  for (int i = 0; i < kBatch; ++i) {
+    auto q = w->PresentFromBatch("civil-id", {"age_over_18", {}}, o);
+    REQUIRE_OK(q);
+    auto r = verifier::VerifyPresentation(q->presentation.text, *f.pki.trust_list, nullptr, state, p);
+    REQUIRE_OK(r);
+    REQUIRE(r->verdict == verifier::Verdict::kValid);
+    device_keys.insert(r->documents[0].device_key().raw());
+    auto env = mdoc::qr::ParseEnvelope(q->presentation.text);
+    REQUIRE_OK(env);
+  }
+  CHECK(device_keys.size() == kBatch);  // no two presentations share a device key
+  b = w->Batch("civil-id", kPkiNow);
+  REQUIRE_OK(b);
+  CHECK(b->unused == 0);
+  CHECK(b->needs_refill);
+  auto out = w->PresentFromBatch("civil-id", {"age_over_18", {}}, o);
+  REQUIRE_FALSE(out);
+  CHECK(out.error().reason_code() == "batch_exhausted");
+  // A spent one cannot be presented by id either.
+  auto list = w->List();
+  REQUIRE_OK(list);
+  for (const auto& s : *list) {
+    if (s.batch.empty()) continue;
+    CHECK(s.used_at == kPkiNow);
+    auto again = w->Present(s.id, {"age_over_18", {}}, o);
+    REQUIRE_FALSE(again);
+    CHECK(again.error().reason_code() == "single_use_spent");
+  }
+  // A batch credential must have a key of its own.
+  auto dk = w->NewDeviceKey();
+  REQUIRE_OK(dk);
+  const auto& a = f.pki.agency("paci");
+  auto issuer = mdoc::DocumentSigner::Create(a.ds_key, a.ds_cert.der());
+  REQUIRE_OK(issuer);
+  auto first = issuer->Issue(CivilIdRequest(f.pki, dk->public_key));
+  auto second = issuer->Issue(CivilIdRequest(f.pki, dk->public_key));
+  REQUIRE_OK(first);
+  REQUIRE_OK(second);
+  REQUIRE_OK(w->Import(*first, *f.pki.trust_list, kPkiNow, {"refill"}));
+  auto reused = w->Import(*second, *f.pki.trust_list, kPkiNow, {"refill"});
+  REQUIRE_FALSE(reused);
+  CHECK(reused.error().reason_code() == "device_key_reused");
 }
 
 // Figures for the closing note (hidden: run with `wallet_store_test "[.figures]"`): unlock time at the

@@ -20,7 +20,7 @@ using storage::Migration;
 // Schema. Claim values live only inside issuer_signed (the credential as issued, verified at import); the
 // columns beside it are what List needs without parsing. The digest makes a second import of the same bytes
 // a refusal, not a copy.
-const std::array<Migration, 1> kMigrations = {
+const std::array<Migration, 2> kMigrations = {
     Migration{1,
               "CREATE TABLE credentials ("
               "  id INTEGER PRIMARY KEY,"
@@ -37,6 +37,11 @@ const std::array<Migration, 1> kMigrations = {
               "  issuer_signed BLOB NOT NULL"
               ");"
               "CREATE INDEX credentials_device_key ON credentials(device_key_id);"},
+    // Single-use batches: the batch a credential belongs to, and when it was presented.
+    Migration{2,
+              "ALTER TABLE credentials ADD COLUMN batch TEXT;"
+              "ALTER TABLE credentials ADD COLUMN used_at INTEGER;"
+              "CREATE INDEX credentials_batch ON credentials(batch, used_at);"},
 };
 
 Error Refused(std::string reason, std::string message) {
@@ -72,6 +77,12 @@ Result<CredentialSummary> ReadSummary(storage::Statement& st, const mdoc::Catalo
     s.status = std::move(ref);
   }
   WQ_ASSIGN(s.imported_at, st.ColumnInt64(9));
+  if (!st.ColumnIsNull(10)) {
+    WQ_ASSIGN(s.batch, st.ColumnText(10));
+  }
+  if (!st.ColumnIsNull(11)) {
+    WQ_ASSIGN(s.used_at, st.ColumnInt64(11));
+  }
   if (const mdoc::DocTypeSpec* spec = catalogue.Find(s.doc_type)) {
     s.doc_name_ar = spec->name_ar;
     s.doc_name_en = spec->name_en;
@@ -101,6 +112,7 @@ struct Wallet::Impl {
   std::string dir;
   DeviceKeystore* keystore = nullptr;
   const mdoc::Catalogue* catalogue = nullptr;
+  int64_t refill_below = 3;
   storage::Database db;
   explicit Impl(storage::Database d) : db(std::move(d)) {}
 };
@@ -147,6 +159,7 @@ Result<Wallet> Wallet::Create(const std::string& app_dir, DeviceKeystore& keysto
   impl->dir = app_dir;
   impl->keystore = &keystore;
   impl->catalogue = options.catalogue ? options.catalogue : &mdoc::Catalogue::Default();
+  impl->refill_below = options.refill_below;
   return Wallet(std::move(impl));
 }
 
@@ -176,12 +189,15 @@ Result<Wallet> Wallet::Open(const std::string& app_dir, DeviceKeystore& keystore
   impl->dir = app_dir;
   impl->keystore = &keystore;
   impl->catalogue = options.catalogue ? options.catalogue : &mdoc::Catalogue::Default();
+  impl->refill_below = options.refill_below;
   return Wallet(std::move(impl));
 }
 
 Result<DeviceKeyInfo> Wallet::NewDeviceKey(Alg alg) { return impl_->keystore->CreateDeviceKey(alg); }
 
-Result<CredentialSummary> Wallet::Import(ByteView bytes, const keys::TrustAnchors& anchors, int64_t now) {
+Result<CredentialSummary> Wallet::Import(ByteView bytes, const keys::TrustAnchors& anchors, int64_t now,
+                                         const ImportOptions& import) {
+  if (import.batch.size() > 256) return Fail(Errc::kInvalidArgument, "a batch name is at most 256 bytes");
   if (bytes.size() > kMaxCredentialBytes) return Fail(Refused("too_large", "the credential is over 1 MiB"));
   auto parsed = mdoc::ParseIssuerSigned(bytes);
   if (!parsed) {
@@ -235,10 +251,22 @@ Result<CredentialSummary> Wallet::Import(ByteView bytes, const keys::TrustAnchor
     WQ_ASSIGN(bool exists, dup.Step());
     if (exists) return Fail(Refused("duplicate_credential", "this credential is already in the wallet"));
   }
+  if (!import.batch.empty()) {
+    // Unlinkability needs a key per credential, and a batch is one document.
+    WQ_ASSIGN(storage::Statement reuse, impl_->db.Prepare("SELECT id FROM credentials WHERE device_key_id = ?1"));
+    WQ_TRY(reuse.BindText(1, device_key_id));
+    WQ_ASSIGN(bool reused, reuse.Step());
+    if (reused) return Fail(Refused("device_key_reused", "a single-use credential needs a device key of its own"));
+    WQ_ASSIGN(storage::Statement other, impl_->db.Prepare("SELECT id FROM credentials WHERE batch = ?1 AND doc_type <> ?2"));
+    WQ_TRY(other.BindText(1, import.batch));
+    WQ_TRY(other.BindText(2, doc.doc_type()));
+    WQ_ASSIGN(bool mismatch, other.Step());
+    if (mismatch) return Fail(Refused("batch_doc_type_mismatch", "the batch holds another document type"));
+  }
   WQ_ASSIGN(storage::Statement ins,
             impl_->db.Prepare("INSERT INTO credentials (doc_type, agency_id, device_key_id, signed_at, valid_from, "
-                              "valid_until, status_uri, status_idx, imported_at, digest, issuer_signed) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+                              "valid_until, status_uri, status_idx, imported_at, digest, issuer_signed, batch) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
   WQ_TRY(ins.BindText(1, doc.doc_type()));
   WQ_TRY(ins.BindText(2, doc.agency_id()));
   WQ_TRY(ins.BindText(3, device_key_id));
@@ -258,6 +286,11 @@ Result<CredentialSummary> Wallet::Import(ByteView bytes, const keys::TrustAnchor
   WQ_TRY(ins.BindInt64(9, now));
   WQ_TRY(ins.BindBlob(10, digest));
   WQ_TRY(ins.BindBlob(11, bytes));
+  if (import.batch.empty()) {
+    WQ_TRY(ins.BindNull(12));
+  } else {
+    WQ_TRY(ins.BindText(12, import.batch));
+  }
   WQ_TRY(ins.Run());
   int64_t id = impl_->db.LastInsertRowId();
   WQ_TRY(tx.Commit());
@@ -272,13 +305,14 @@ Result<CredentialSummary> Wallet::Import(ByteView bytes, const keys::TrustAnchor
   s.status = doc.status();
   s.device_key_id = device_key_id;
   s.imported_at = now;
+  s.batch = import.batch;
   return s;
 }
 
 Result<std::vector<CredentialSummary>> Wallet::List() {
   WQ_ASSIGN(storage::Statement st,
             impl_->db.Prepare("SELECT id, doc_type, agency_id, device_key_id, signed_at, valid_from, valid_until, "
-                              "status_uri, status_idx, imported_at FROM credentials ORDER BY id"));
+                              "status_uri, status_idx, imported_at, batch, used_at FROM credentials ORDER BY id"));
   std::vector<CredentialSummary> out;
   while (true) {
     WQ_ASSIGN(bool row, st.Step());
@@ -299,13 +333,13 @@ struct Row {
 Result<Row> LoadRow(storage::Database& db, const mdoc::Catalogue& catalogue, int64_t id) {
   WQ_ASSIGN(storage::Statement st,
             db.Prepare("SELECT id, doc_type, agency_id, device_key_id, signed_at, valid_from, valid_until, "
-                       "status_uri, status_idx, imported_at, issuer_signed FROM credentials WHERE id = ?1"));
+                       "status_uri, status_idx, imported_at, batch, used_at, issuer_signed FROM credentials WHERE id = ?1"));
   WQ_TRY(st.BindInt64(1, id));
   WQ_ASSIGN(bool found, st.Step());
   if (!found) return Fail(Error(Errc::kNotFound, "no credential " + std::to_string(id) + " in the wallet", "unknown_credential"));
   Row r;
   WQ_ASSIGN(r.summary, ReadSummary(st, catalogue));
-  WQ_ASSIGN(r.issuer_signed, st.ColumnBlob(10));
+  WQ_ASSIGN(r.issuer_signed, st.ColumnBlob(12));
   return r;
 }
 
@@ -371,9 +405,59 @@ Status Wallet::ChangePin(const keys::SecretText& old_pin, const keys::SecretText
 
 Result<PresentedQr> Wallet::Present(int64_t id, const DisclosureChoice& choice, PresentOptions options) {
   WQ_ASSIGN(Row row, LoadRow(impl_->db, *impl_->catalogue, id));
+  if (!row.summary.batch.empty()) {
+    if (row.summary.used_at != 0) {
+      return Fail(Error(Errc::kState, "this single-use credential was already presented", "single_use_spent"));
+    }
+    WQ_ASSIGN(storage::Transaction tx, impl_->db.Begin());
+    WQ_ASSIGN(storage::Statement mark, impl_->db.Prepare("UPDATE credentials SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL"));
+    WQ_TRY(mark.BindInt64(1, id));
+    WQ_TRY(mark.BindInt64(2, std::max<int64_t>(options.now, 1)));
+    WQ_TRY(mark.Run());
+    if (impl_->db.Changes() != 1) {
+      return Fail(Error(Errc::kState, "this single-use credential was already presented", "single_use_spent"));
+    }
+    WQ_TRY(tx.Commit());  // used before it is signed: a crash wastes one, never reuses one
+  }
   WQ_ASSIGN(std::shared_ptr<const Signer> signer, impl_->keystore->DeviceSigner(row.summary.device_key_id));
   if (!options.catalogue) options.catalogue = impl_->catalogue;
   return PresentCredential(row.issuer_signed, *signer, choice, options);
+}
+
+Result<PresentedQr> Wallet::PresentFromBatch(std::string_view batch, const DisclosureChoice& choice,
+                                             PresentOptions options) {
+  WQ_ASSIGN(storage::Statement pick,
+            impl_->db.Prepare("SELECT id FROM credentials WHERE batch = ?1 AND used_at IS NULL AND valid_from <= ?2 "
+                              "AND valid_until >= ?2 ORDER BY valid_until, id LIMIT 1"));
+  WQ_TRY(pick.BindText(1, batch));
+  WQ_TRY(pick.BindInt64(2, options.now));
+  WQ_ASSIGN(bool found, pick.Step());
+  if (!found) return Fail(Error(Errc::kNotFound, "no unused credential is left in this batch: ask for a refill", "batch_exhausted"));
+  WQ_ASSIGN(int64_t id, pick.ColumnInt64(0));
+  WQ_TRY(pick.Reset());
+  return Present(id, choice, std::move(options));
+}
+
+Result<BatchStatus> Wallet::Batch(std::string_view batch, int64_t now) {
+  WQ_ASSIGN(storage::Statement st,
+            impl_->db.Prepare("SELECT COUNT(*), "
+                              "COALESCE(SUM(used_at IS NULL), 0), "
+                              "COALESCE(SUM(used_at IS NULL AND valid_from <= ?2 AND valid_until >= ?2), 0), "
+                              "MIN(doc_type) FROM credentials WHERE batch = ?1"));
+  WQ_TRY(st.BindText(1, batch));
+  WQ_TRY(st.BindInt64(2, now));
+  WQ_ASSIGN(bool row, st.Step());
+  if (!row) return Fail(Errc::kInternal, "COUNT returned no row");
+  BatchStatus b;
+  b.batch = std::string(batch);
+  WQ_ASSIGN(b.total, st.ColumnInt64(0));
+  WQ_ASSIGN(b.unused, st.ColumnInt64(1));
+  WQ_ASSIGN(b.usable_now, st.ColumnInt64(2));
+  if (!st.ColumnIsNull(3)) {
+    WQ_ASSIGN(b.doc_type, st.ColumnText(3));
+  }
+  b.needs_refill = b.usable_now < impl_->refill_below;
+  return b;
 }
 
 Status Wallet::CheckIntegrity() { return impl_->db.CheckIntegrity(); }

@@ -37,6 +37,25 @@ inline constexpr std::string_view kWalletDbName = "wallet.db";
 
 struct WalletOptions {
   const mdoc::Catalogue* catalogue = nullptr;  // null: the built-in catalogue (must outlive the Wallet)
+  int64_t refill_below = 3;  // a single-use batch with fewer usable credentials than this asks for a refill
+};
+
+struct ImportOptions {
+  // Non-empty: the credential joins this single-use batch (same doc type as the rest of the batch, a device
+  // key no other credential in the wallet uses; "batch_doc_type_mismatch" / "device_key_reused" otherwise).
+  std::string batch;
+};
+
+// A batch of single-use credentials for one document: each has its own salts, device key and status index,
+// and is presented once, so two verifiers comparing notes cannot link two presentations through a shared
+// signature, digest or key (a presentation that discloses the civil ID number links itself regardless).
+struct BatchStatus {
+  std::string batch;
+  std::string doc_type;
+  int64_t total = 0;
+  int64_t unused = 0;      // never presented
+  int64_t usable_now = 0;  // unused and valid at `now`
+  bool needs_refill = false;  // usable_now < WalletOptions::refill_below
 };
 
 struct CredentialSummary {
@@ -49,6 +68,8 @@ struct CredentialSummary {
   std::optional<mdoc::StatusRef> status;
   std::string device_key_id;
   int64_t imported_at = 0;
+  std::string batch;    // empty: an ordinary credential, presented any number of times
+  int64_t used_at = 0;  // a batch credential: when it was presented (0: not yet)
 };
 
 struct ShownElement {
@@ -82,14 +103,22 @@ class Wallet {
   // A fresh device key for a credential to be issued to this wallet (only its public part).
   Result<DeviceKeyInfo> NewDeviceKey(Alg alg = Alg::kES256);
 
-  Result<CredentialSummary> Import(ByteView issuer_signed, const keys::TrustAnchors& anchors, int64_t now);
+  Result<CredentialSummary> Import(ByteView issuer_signed, const keys::TrustAnchors& anchors, int64_t now,
+                                   const ImportOptions& import = {});
   Result<std::vector<CredentialSummary>> List();
   Result<CredentialView> Show(int64_t id);
   // Removes the credential (kNotFound "unknown_credential" if there is none). Its device key is deleted
   // from the keystore when no other credential uses it.
   Status Delete(int64_t id);
   Status ChangePin(const keys::SecretText& old_pin, const keys::SecretText& new_pin, int64_t now);
+  // A batch credential is marked used (durably) before it is signed: a crash wastes one, never reuses one;
+  // presenting a used one is "single_use_spent".
   Result<PresentedQr> Present(int64_t id, const DisclosureChoice& choice, PresentOptions options);
+
+  // Picks an unused batch credential valid at options.now (the soonest to expire first), marks it used and
+  // presents it. "batch_exhausted" (kNotFound) when none is left.
+  Result<PresentedQr> PresentFromBatch(std::string_view batch, const DisclosureChoice& choice, PresentOptions options);
+  Result<BatchStatus> Batch(std::string_view batch, int64_t now);
 
   // Full page-HMAC and b-tree check (after a restore or a crash).
   Status CheckIntegrity();
