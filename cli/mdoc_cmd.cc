@@ -14,6 +14,7 @@
 
 #include "cli_util.h"
 #include "issuer_cmd.h"
+#include "wallet_cmd.h"
 #include "wathiq/core/text.h"
 #include "wathiq/keys/trust_list.h"
 #include "wathiq/issuer/issuance.h"
@@ -476,19 +477,31 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   RegisterIssuerDeploymentCommands(issuer_cmd, ictx);
 
   auto wctx = std::make_shared<Ctx>();
-  CLI::App* wallet_cmd = AddGroup(app, "wallet", "citizens: look at a credential, show it as a QR", *wctx, exit_code);
+  CLI::App* wallet_cmd = AddGroup(app, "wallet", "citizens: the encrypted wallet; look at a credential, show it as a QR",
+                                  *wctx, exit_code);
   wallet_cmd->require_subcommand(1);
+  RegisterWalletStoreCommands(wallet_cmd, wctx);
+  auto store = std::make_shared<WalletStoreOpts>();
+  auto store_id = std::make_shared<int64_t>(0);
 
   auto so = std::make_shared<ShowOpts>();
   CLI::App* show = wallet_cmd->add_subcommand("show", "decode and display an mdoc (IssuerSigned or DeviceResponse)");
-  show->add_option("file", so->file, "the credential file")->required();
+  show->add_option("file", so->file, "the credential file (or --id for one in the wallet)");
+  show->add_option("--id", *store_id, "a credential in the wallet (wallet list)");
+  AddWalletStoreOptions(show, *store);
   AddTrustOptions(show, so->trust);
   show->add_option("--catalogue", so->catalogue.dir, "labels from this catalogue directory instead of the default");
-  show->callback(Action(wctx, "show", [wctx, so] { return RunShow(*wctx, *so); }));
+  show->callback(Action(wctx, "show", [wctx, so, store, store_id] {
+    if (*store_id != 0) return RunStoreShow(*wctx, *store, *store_id);
+    if (so->file.empty()) return Status(Fail(Errc::kInvalidArgument, "give a credential file or --id"));
+    return RunShow(*wctx, *so);
+  }));
 
   auto po = std::make_shared<PresentOpts>();
   CLI::App* present = wallet_cmd->add_subcommand("present", "credential + device key -> WQ1 QR (PNG, text, terminal)");
-  present->add_option("--credential", po->credential, "the credential file")->required();
+  present->add_option("--credential", po->credential, "the credential file (or --id for one in the wallet)");
+  present->add_option("--id", *store_id, "a credential in the wallet (wallet list); the wallet PIN comes from --pin-file / --pin-env");
+  AddWalletStoreOptions(present, *store, false);
   AddKeyOptions(present, po->device, "--device-key", "the device key bound in the credential");
   present->add_option("--disclose", po->disclose, "element ids, comma separated");
   present->add_option("--profile", po->profile, "a named disclosure profile, e.g. checkpoint_identity");
@@ -497,7 +510,15 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   present->add_option("--text-out", po->text_out, "write the WQ1 text");
   present->add_flag("--terminal", po->terminal, "draw the QR in the terminal");
   present->add_option("--catalogue", po->catalogue.dir, "profiles from this catalogue directory instead of the default");
-  present->callback(Action(wctx, "present", [wctx, po] { return RunPresent(*wctx, *po); }));
+  present->callback(Action(wctx, "present", [wctx, po, store, store_id] {
+    if (*store_id != 0) {
+      store->pin = po->device.pin;  // --pin-file / --pin-env: the wallet PIN here
+      StorePresentOpts sp{*store_id, po->profile, po->disclose, po->challenge, po->png, po->text_out, po->terminal};
+      return RunStorePresent(*wctx, *store, sp);
+    }
+    if (po->credential.empty()) return Status(Fail(Errc::kInvalidArgument, "give --credential or --id"));
+    return RunPresent(*wctx, *po);
+  }));
 
   // `wathiq verify --image qr.png ...` verifies; `wathiq verify challenge ...` shows a challenge first.
   auto vctx = std::make_shared<Ctx>();

@@ -4,6 +4,7 @@
 #include <p11-kit/pkcs11.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -571,6 +572,112 @@ Status Pkcs11Token::DestroyKey(std::string_view label) {
   if (found.empty()) return Fail(Errc::kNotFound, "no object labelled '" + l + "'");
   for (auto o : found) WQ_TRY(Check(impl_->f->C_DestroyObject(impl_->session, o), "C_DestroyObject"));
   return Ok();
+}
+
+// Data objects and HMAC keys (a keystore's counter and its token-bound factor) ---------------------------
+
+namespace {
+
+// Data objects carry their generation in CKA_APPLICATION (20 decimal digits): SoftHSM2 (like the standard's
+// default) makes a data object's CKA_VALUE read-only, so a write creates the next generation and then
+// destroys the older ones. A crash in between leaves two; the reader takes the newest.
+struct DataObject {
+  CK_OBJECT_HANDLE handle = 0;
+  uint64_t generation = 0;
+};
+
+Result<std::vector<DataObject>> FindData(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const std::string& label) {
+  CK_OBJECT_CLASS cls = CKO_DATA;
+  WQ_ASSIGN(auto found, FindObjects(f, s, {{CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, const_cast<char*>(label.data()), label.size()}}, 8));
+  std::vector<DataObject> out;
+  for (auto o : found) {
+    auto app = GetAttr(f, s, o, CKA_APPLICATION, "CKA_APPLICATION");
+    uint64_t g = 0;
+    if (app && app->size() == 20) {
+      for (uint8_t c : *app) g = (c >= '0' && c <= '9') ? g * 10 + (c - '0') : 0;
+    }
+    out.push_back({o, g});
+  }
+  std::sort(out.begin(), out.end(), [](const DataObject& a, const DataObject& b) { return a.generation > b.generation; });
+  return out;
+}
+
+}  // namespace
+
+Status Pkcs11Token::WriteData(std::string_view label, ByteView value) {
+  if (label.empty()) return Fail(Errc::kInvalidArgument, "a data object needs a label");
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  CK_FUNCTION_LIST* f = impl_->f;
+  CK_SESSION_HANDLE s = impl_->session;
+  std::string l(label);
+  WQ_ASSIGN(auto old, FindData(f, s, l));
+  uint64_t next = old.empty() ? 1 : old.front().generation + 1;
+  char app[21];
+  std::snprintf(app, sizeof app, "%020llu", static_cast<unsigned long long>(next));
+  Bytes v(value.begin(), value.end());
+  CK_OBJECT_CLASS cls = CKO_DATA;
+  CK_BBOOL yes = CK_TRUE;
+  CK_ATTRIBUTE t[] = {
+      {CKA_CLASS, &cls, sizeof cls},   {CKA_TOKEN, &yes, sizeof yes}, {CKA_PRIVATE, &yes, sizeof yes},
+      {CKA_LABEL, l.data(), l.size()}, {CKA_APPLICATION, app, 20},    {CKA_VALUE, v.data(), v.size()},
+  };
+  CK_OBJECT_HANDLE o = 0;
+  WQ_TRY(Check(f->C_CreateObject(s, t, std::size(t), &o), "C_CreateObject (data '" + l + "')"));
+  for (const auto& d : old) WQ_TRY(Check(f->C_DestroyObject(s, d.handle), "C_DestroyObject (data '" + l + "')"));
+  return Ok();
+}
+
+Result<Bytes> Pkcs11Token::ReadData(std::string_view label) {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  std::string l(label);
+  WQ_ASSIGN(auto found, FindData(impl_->f, impl_->session, l));
+  if (found.empty()) return Fail(Errc::kNotFound, "no data object labelled '" + l + "' in token '" + label_ + "'");
+  return GetAttr(impl_->f, impl_->session, found.front().handle, CKA_VALUE, "CKA_VALUE");
+}
+
+Status Pkcs11Token::GenerateHmacKey(std::string_view label) {
+  if (label.empty()) return Fail(Errc::kInvalidArgument, "a token key needs a label");
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  CK_FUNCTION_LIST* f = impl_->f;
+  CK_SESSION_HANDLE s = impl_->session;
+  std::string l(label);
+  WQ_ASSIGN(auto existing, FindObjects(f, s, {{CKA_LABEL, l.data(), l.size()}}, 1));
+  if (!existing.empty()) return Fail(Errc::kState, "token '" + label_ + "' already holds an object labelled '" + l + "'");
+  CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+  CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+  CK_KEY_TYPE kt = CKK_GENERIC_SECRET;
+  CK_ULONG len = 32;
+  CK_ATTRIBUTE t[] = {
+      {CKA_CLASS, &cls, sizeof cls},       {CKA_KEY_TYPE, &kt, sizeof kt},     {CKA_TOKEN, &yes, sizeof yes},
+      {CKA_PRIVATE, &yes, sizeof yes},     {CKA_SENSITIVE, &yes, sizeof yes},  {CKA_EXTRACTABLE, &no, sizeof no},
+      {CKA_SIGN, &yes, sizeof yes},        {CKA_VALUE_LEN, &len, sizeof len},  {CKA_LABEL, l.data(), l.size()},
+  };
+  CK_MECHANISM mech{CKM_GENERIC_SECRET_KEY_GEN, nullptr, 0};
+  CK_OBJECT_HANDLE o = 0;
+  return Check(f->C_GenerateKey(s, &mech, t, std::size(t), &o), "C_GenerateKey (HMAC key '" + l + "')");
+}
+
+Result<Bytes> Pkcs11Token::TokenHmacSha256(std::string_view label, ByteView data) {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  CK_FUNCTION_LIST* f = impl_->f;
+  CK_SESSION_HANDLE s = impl_->session;
+  CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+  std::string l(label);
+  WQ_ASSIGN(auto found, FindObjects(f, s, {{CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, l.data(), l.size()}}, 2));
+  if (found.empty()) return Fail(Errc::kNotFound, "no secret key labelled '" + l + "' in token '" + label_ + "'");
+  if (found.size() > 1) return Fail(Errc::kState, "several secret keys are labelled '" + l + "'");
+  // The same rule as for signing keys: a key that is or ever was extractable could have a copy outside.
+  if (!GetBool(f, s, found[0], CKA_SENSITIVE) || GetBool(f, s, found[0], CKA_EXTRACTABLE) ||
+      !GetBool(f, s, found[0], CKA_NEVER_EXTRACTABLE)) {
+    return Fail(Errc::kPermission, "secret key '" + l + "' is or was extractable");
+  }
+  CK_MECHANISM mech{CKM_SHA256_HMAC, nullptr, 0};
+  WQ_TRY(Check(f->C_SignInit(s, &mech, found[0]), "C_SignInit (HMAC)"));
+  Bytes mac(32);
+  CK_ULONG n = mac.size();
+  WQ_TRY(Check(f->C_Sign(s, const_cast<CK_BYTE*>(data.data()), data.size(), mac.data(), &n), "C_Sign (HMAC)"));
+  if (n != 32) return Fail(Errc::kCrypto, "token returned a " + std::to_string(n) + "-byte HMAC");
+  return mac;
 }
 
 }  // namespace wathiq::keys

@@ -109,6 +109,19 @@ class Pkcs11Token : public std::enable_shared_from_this<Pkcs11Token> {
   Result<std::vector<std::string>> ListKeyLabels();
   Status DestroyKey(std::string_view label);
 
+  // Data objects (CKO_DATA, token, private: readable only after login) for small records a keystore keeps on
+  // the token rather than in files, e.g. a PIN attempt counter that a restored app-data folder must not
+  // reset (wallet/pkcs11_keystore.h). WriteData creates the next generation of the object (CKA_APPLICATION)
+  // and then destroys the older ones (CKA_VALUE of a data object is read-only in SoftHSM2); after a crash in
+  // between, ReadData returns the newest.
+  Status WriteData(std::string_view label, ByteView value);
+  Result<Bytes> ReadData(std::string_view label);  // kNotFound when absent
+  // A 256-bit generic secret generated in the token (sensitive, never extractable, CKA_SIGN), and
+  // HMAC-SHA256 with it in the token (CKM_SHA256_HMAC): a device-bound factor that never leaves the token.
+  // TokenHmacSha256 refuses a key that is or ever was extractable (kPermission), like FindKey.
+  Status GenerateHmacKey(std::string_view label);
+  Result<Bytes> TokenHmacSha256(std::string_view label, ByteView data);
+
   struct Impl;
 
  private:
