@@ -368,7 +368,7 @@ TEST_CASE("wallet store: a presentation from the store verifies with the verifie
   CHECK_FALSE(w.Present(s->id + 1, {"checkpoint_identity", {}}, o));
 }
 
-TEST_CASE("wallet store: change PIN re-wraps; the old PIN stops working; delete removes", "[wallet][store]") {
+TEST_CASE("wallet store: change PIN re-wraps, the old PIN stops working, delete removes", "[wallet][store]") {
   Fixture f;
   int64_t id = 0;
   {
