@@ -4,6 +4,7 @@
 #include "wallet_cmd.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -100,6 +101,14 @@ std::function<void()> Action(std::shared_ptr<Ctx> ctx, std::string name, F f) {
 }
 
 Status RunInit(const Ctx& ctx, const WalletStoreOpts& o) {
+  // The keystore holds the counter and the wrap factor: inside the app-data folder, a copy of that folder
+  // would carry them along (wallet/README.md).
+  std::error_code ec;
+  std::string app = std::filesystem::weakly_canonical(WalletDir(o), ec).string() + "/";
+  std::string ks_dir = std::filesystem::weakly_canonical(KeystoreDir(o), ec).string() + "/";
+  if (ks_dir.rfind(app, 0) == 0 || app.rfind(ks_dir, 0) == 0) {
+    return Fail(Errc::kInvalidArgument, "the keystore folder must lie outside the wallet's app-data folder (and not contain it)");
+  }
   WQ_ASSIGN(auto ks, OpenKeystore(o));
   WQ_ASSIGN(keys::SecretText pin, ReadSecret(o.pin, kPinEnv, "pin"));
   WQ_ASSIGN(wallet::Wallet w, wallet::Wallet::Create(WalletDir(o), *ks, pin));

@@ -67,6 +67,12 @@ TEST_CASE("CLI: wallet init, import, list, show, present from the store, PIN han
   CHECK(no_pin.rc != 0);
   CHECK_THAT(no_pin.text, Catch::Contains("never read from the command line"));
 
+  // A keystore inside the app-data folder would travel with every copy of it: refused.
+  auto inside = test::RunShell("WATHIQ_PIN=123456 " + cli + " wallet init --wallet " + at("app-data") + " --keystore " +
+                               at("app-data") + "/keystore");
+  CHECK(inside.rc == 2);
+  CHECK_THAT(inside.text, Catch::Contains("outside the wallet's app-data folder"));
+
   auto init = wallet("123456", "init");
   INFO(init.text);
   REQUIRE(init.rc == 0);
