@@ -483,6 +483,7 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   RegisterWalletStoreCommands(wallet_cmd, wctx);
   auto store = std::make_shared<WalletStoreOpts>();
   auto store_id = std::make_shared<int64_t>(0);
+  auto store_batch = std::make_shared<std::string>();
 
   auto so = std::make_shared<ShowOpts>();
   CLI::App* show = wallet_cmd->add_subcommand("show", "decode and display an mdoc (IssuerSigned or DeviceResponse)");
@@ -501,6 +502,7 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   CLI::App* present = wallet_cmd->add_subcommand("present", "credential + device key -> WQ1 QR (PNG, text, terminal)");
   present->add_option("--credential", po->credential, "the credential file (or --id for one in the wallet)");
   present->add_option("--id", *store_id, "a credential in the wallet (wallet list); the wallet PIN comes from --pin-file / --pin-env");
+  present->add_option("--batch", *store_batch, "the next unused credential of this single-use batch in the wallet");
   AddWalletStoreOptions(present, *store, false);
   AddKeyOptions(present, po->device, "--device-key", "the device key bound in the credential");
   present->add_option("--disclose", po->disclose, "element ids, comma separated");
@@ -510,10 +512,11 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   present->add_option("--text-out", po->text_out, "write the WQ1 text");
   present->add_flag("--terminal", po->terminal, "draw the QR in the terminal");
   present->add_option("--catalogue", po->catalogue.dir, "profiles from this catalogue directory instead of the default");
-  present->callback(Action(wctx, "present", [wctx, po, store, store_id] {
-    if (*store_id != 0) {
+  present->callback(Action(wctx, "present", [wctx, po, store, store_id, store_batch] {
+    if (*store_id != 0 || !store_batch->empty()) {
       store->pin = po->device.pin;  // --pin-file / --pin-env: the wallet PIN here
-      StorePresentOpts sp{*store_id, po->profile, po->disclose, po->challenge, po->png, po->text_out, po->terminal};
+      StorePresentOpts sp{*store_id, *store_batch, po->profile, po->disclose, po->challenge, po->png, po->text_out,
+                          po->terminal};
       return RunStorePresent(*wctx, *store, sp);
     }
     if (po->credential.empty()) return Status(Fail(Errc::kInvalidArgument, "give --credential or --id"));

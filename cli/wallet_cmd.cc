@@ -4,6 +4,7 @@
 #include "wallet_cmd.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -100,6 +101,14 @@ std::function<void()> Action(std::shared_ptr<Ctx> ctx, std::string name, F f) {
 }
 
 Status RunInit(const Ctx& ctx, const WalletStoreOpts& o) {
+  // The keystore holds the counter and the wrap factor: inside the app-data folder, a copy of that folder
+  // would carry them along (wallet/README.md).
+  std::error_code ec;
+  std::string app = std::filesystem::weakly_canonical(WalletDir(o), ec).string() + "/";
+  std::string ks_dir = std::filesystem::weakly_canonical(KeystoreDir(o), ec).string() + "/";
+  if (ks_dir.rfind(app, 0) == 0 || app.rfind(ks_dir, 0) == 0) {
+    return Fail(Errc::kInvalidArgument, "the keystore folder must lie outside the wallet's app-data folder (and not contain it)");
+  }
   WQ_ASSIGN(auto ks, OpenKeystore(o));
   WQ_ASSIGN(keys::SecretText pin, ReadSecret(o.pin, kPinEnv, "pin"));
   WQ_ASSIGN(wallet::Wallet w, wallet::Wallet::Create(WalletDir(o), *ks, pin));
@@ -130,6 +139,7 @@ struct ImportOpts {
   std::string file;
   std::string trust_list;
   std::string root;
+  std::string batch;
 };
 
 Status RunImport(const Ctx& ctx, const WalletStoreOpts& o, const ImportOpts& io) {
@@ -142,7 +152,9 @@ Status RunImport(const Ctx& ctx, const WalletStoreOpts& o, const ImportOpts& io)
   if (!tl) return Fail(tl.error().ToError());
   WQ_ASSIGN(Bytes cred, keys::ReadFileBytes(io.file, wallet::kMaxCredentialBytes + 1));
   WQ_ASSIGN(Opened op, OpenWallet(ctx, o));
-  auto s = op.wallet->Import(cred, **tl, ctx.Now());
+  wallet::ImportOptions import;
+  import.batch = io.batch;
+  auto s = op.wallet->Import(cred, **tl, ctx.Now(), import);
   if (!s) {
     // The refusal's reason is what scripts branch on.
     ctx.Report("import", s.error(), kExitCheckFailed);
@@ -165,6 +177,16 @@ Status RunList(const Ctx& ctx, const WalletStoreOpts& o) {
   }
   if (list.empty()) text = "the wallet is empty\n";
   ctx.Success(j, text);
+  return Ok();
+}
+
+Status RunBatch(const Ctx& ctx, const WalletStoreOpts& o, const std::string& name) {
+  WQ_ASSIGN(Opened op, OpenWallet(ctx, o));
+  WQ_ASSIGN(wallet::BatchStatus b, op.wallet->Batch(name, ctx.Now()));
+  json j{{"command", "batch"}, {"batch", SafeText(b.batch, 256)}, {"docType", SafeText(b.doc_type, 256)},
+         {"total", b.total}, {"unused", b.unused}, {"usableNow", b.usable_now}, {"needsRefill", b.needs_refill}};
+  ctx.Success(j, std::to_string(b.usable_now) + " of " + std::to_string(b.total) + " single-use credentials left" +
+                     (b.needs_refill ? " (ask the issuer for a refill)" : "") + "\n");
   return Ok();
 }
 
@@ -241,7 +263,9 @@ Status RunStorePresent(const Ctx& ctx, const WalletStoreOpts& o, const StorePres
     while (!wqc.empty() && (wqc.back() == '\n' || wqc.back() == '\r')) wqc.pop_back();
     po.challenge_text = std::move(wqc);
   }
-  WQ_ASSIGN(wallet::PresentedQr q, op.wallet->Present(p.id, choice, po));
+  if ((p.id != 0) == !p.batch.empty()) return Fail(Errc::kInvalidArgument, "give one of --id or --batch");
+  WQ_ASSIGN(wallet::PresentedQr q, p.batch.empty() ? op.wallet->Present(p.id, choice, po)
+                                                   : op.wallet->PresentFromBatch(p.batch, choice, po));
   if (po.challenge_text) {
     std::cerr << "answering a challenge from a verifier that calls itself \"" << q.verifier_name << "\" (unverified)\n";
   }
@@ -276,12 +300,19 @@ void RegisterWalletStoreCommands(CLI::App* wallet_cmd, const std::shared_ptr<Ctx
   import->add_option("file", io->file, "the credential file (IssuerSigned)")->required();
   import->add_option("--trust-list", io->trust_list, "signed trust list (COSE_Sign1)")->required();
   import->add_option("--root", io->root, "the pinned national root certificate (PEM or DER)")->required();
+  import->add_option("--batch", io->batch, "add it to this single-use batch (one QR per credential)");
   AddWalletStoreOptions(import, *o);
   import->callback(Action(ctx, "import", [ctx, o, io] { return RunImport(*ctx, *o, *io); }));
 
   CLI::App* list = wallet_cmd->add_subcommand("list", "the wallet's credentials");
   AddWalletStoreOptions(list, *o);
   list->callback(Action(ctx, "list", [ctx, o] { return RunList(*ctx, *o); }));
+
+  auto batch_name = std::make_shared<std::string>();
+  CLI::App* batch = wallet_cmd->add_subcommand("batch", "how many single-use credentials a batch has left");
+  batch->add_option("name", *batch_name, "the batch name given at import")->required();
+  AddWalletStoreOptions(batch, *o);
+  batch->callback(Action(ctx, "batch", [ctx, o, batch_name] { return RunBatch(*ctx, *o, *batch_name); }));
 
   auto del_id = std::make_shared<int64_t>(0);
   CLI::App* del = wallet_cmd->add_subcommand("delete", "remove a credential (and its device key)");

@@ -67,6 +67,12 @@ TEST_CASE("CLI: wallet init, import, list, show, present from the store, PIN han
   CHECK(no_pin.rc != 0);
   CHECK_THAT(no_pin.text, Catch::Contains("never read from the command line"));
 
+  // A keystore inside the app-data folder would travel with every copy of it: refused.
+  auto inside = test::RunShell("WATHIQ_PIN=123456 " + cli + " wallet init --wallet " + at("app-data") + " --keystore " +
+                               at("app-data") + "/keystore");
+  CHECK(inside.rc == 2);
+  CHECK_THAT(inside.text, Catch::Contains("outside the wallet's app-data folder"));
+
   auto init = wallet("123456", "init");
   INFO(init.text);
   REQUIRE(init.rc == 0);
@@ -129,12 +135,35 @@ TEST_CASE("CLI: wallet init, import, list, show, present from the store, PIN han
   REQUIRE(right.rc == 0);
   CHECK(JsonOf(right)["pin"]["failures"] == 0);
 
+  // A single-use batch of two: each QR from another credential, then exhausted.
+  for (const char* n : {"b1", "b2"}) {
+    std::string pub = at(n) + std::string(".der");
+    REQUIRE(wallet("123456", "new-device-key --out " + pub).rc == 0);
+    std::string file = std::string(n) + ".mdoc";
+    issue_to(pub, file.c_str());
+    auto in = wallet("123456", "import --batch commute " + at(file.c_str()) + trust);
+    INFO(in.text);
+    REQUIRE(in.rc == 0);
+  }
+  auto status = wallet("123456", "--json batch commute");
+  INFO(status.text);
+  REQUIRE(status.rc == 0);
+  CHECK(JsonOf(status)["usableNow"] == 2);
+  CHECK(wallet("123456", "present --batch commute --profile age_over_18").rc == 0);
+  CHECK(wallet("123456", "present --batch commute --profile age_over_18").rc == 0);
+  auto exhausted = wallet("123456", "--json present --batch commute --profile age_over_18");
+  CHECK(exhausted.rc != 0);
+  CHECK(JsonOf(exhausted)["error"]["reason"] == "batch_exhausted");
+  CHECK(JsonOf(wallet("123456", "--json batch commute"))["needsRefill"] == true);
+
   auto change = test::RunShell("WATHIQ_PIN=123456 WATHIQ_NEW_PIN=97531864 " + cli + " wallet change-pin" + where);
   INFO(change.text);
   REQUIRE(change.rc == 0);
   CHECK(wallet("123456", "unlock").rc != 0);
   REQUIRE(wallet("97531864", "delete --id " + std::to_string(id)).rc == 0);
-  CHECK(JsonOf(wallet("97531864", "--json list"))["credentials"].empty());
+  const nlohmann::json left = JsonOf(wallet("97531864", "--json list"));
+  CHECK(left["credentials"].size() == 2);  // the two spent batch credentials
+  for (const auto& c : left["credentials"]) CHECK(c["id"] != id);
 
   std::error_code ec;
   fs::remove_all(dir, ec);

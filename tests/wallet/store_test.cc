@@ -15,6 +15,7 @@
 #include "wathiq/verifier/presentation.h"
 #include "wathiq/verifier/state.h"
 #include "wathiq/wallet/keystore.h"
+#include "wathiq/wallet/qr_render.h"
 #include "wathiq/wallet/store.h"
 
 using namespace wathiq;
@@ -367,7 +368,7 @@ TEST_CASE("wallet store: a presentation from the store verifies with the verifie
   CHECK_FALSE(w.Present(s->id + 1, {"checkpoint_identity", {}}, o));
 }
 
-TEST_CASE("wallet store: change PIN re-wraps; the old PIN stops working; delete removes", "[wallet][store]") {
+TEST_CASE("wallet store: change PIN re-wraps, the old PIN stops working, delete removes", "[wallet][store]") {
   Fixture f;
   int64_t id = 0;
   {
@@ -592,10 +593,33 @@ TEST_CASE("wallet figures: unlock time, presentation time, size per credential",
   t0 = Clock::now();
   for (int i = 0; i < kPresents; ++i) REQUIRE_OK(w->Present(last, {"checkpoint_identity", {}}, o));
   double present_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / kPresents;
-  w = wallet::Wallet::Open(app, **ks, Pin("123456"), kPkiNow);  // closes the first: its WAL is checkpointed
-  REQUIRE_OK(w);
+  { wallet::Wallet closing = std::move(*w); }  // the last connection closes: its WAL goes into the file
   auto closed_size = fs::file_size(app + "/wallet.db");
   WARN("db file after close: " << closed_size << " bytes = " << (closed_size - empty_size) / kCreds << " bytes per credential");
+  w = wallet::Wallet::Open(app, **ks, Pin("123456"), kPkiNow);
+  REQUIRE_OK(w);
+  // QR versions from a batch credential (status reference in the MSO, x5chain dropped as in QR-PROFILE).
+  for (int i = 0; i < 2; ++i) {
+    auto dk = w->NewDeviceKey();
+    REQUIRE_OK(dk);
+    const auto& a = pki.agency("paci");
+    auto issuer = mdoc::DocumentSigner::Create(a.ds_key, a.ds_cert.der());
+    REQUIRE_OK(issuer);
+    auto b = issuer->Issue(CivilIdRequest(pki, dk->public_key));
+    REQUIRE_OK(b);
+    REQUIRE_OK(w->Import(*b, *pki.trust_list, kPkiNow, {"figures"}));
+  }
+  auto q3 = w->PresentFromBatch("figures", {"", {"full_name_ar", "full_name_en", "age_over_18"}}, o);
+  auto q6 = w->PresentFromBatch("figures", {"checkpoint_identity", {}}, o);
+  REQUIRE_OK(q3);
+  REQUIRE_OK(q6);
+  auto c3 = wallet::EncodeQr(q3->presentation.text);
+  auto c6 = wallet::EncodeQr(q6->presentation.text);
+  REQUIRE_OK(c3);
+  REQUIRE_OK(c6);
+  WARN("QR from a batch credential: 3 elements " << q3->presentation.text.size() << " chars, version " << c3->version
+                                                  << "; 6 elements " << q6->presentation.text.size() << " chars, version "
+                                                  << c6->version << " (ECC M)");
   WARN("unlock (Argon2id ops 3, 64 MiB, incl. DB open + migrate): " << unlock_ms << " ms");
   WARN("present checkpoint_identity from the store (incl. keystore signer load): " << present_ms << " ms");
   WARN("db bytes: empty " << empty_size << ", with " << kCreds << " civil IDs " << full_size << " (db+wal) = "

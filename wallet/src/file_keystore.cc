@@ -251,7 +251,7 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::string& dir,
     randombytes_buf(s.device_secret.data(), kSecretBytes);
     WQ_TRY(SaveState(dir, s));
   } else {
-    WQ_ASSIGN(KsState s, LoadState(dir));  // a damaged state is reported now, not at the first PIN
+    WQ_TRY(LoadState(dir));  // a damaged state is reported now, not at the first PIN
   }
   return ks;
 }

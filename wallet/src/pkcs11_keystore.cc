@@ -103,7 +103,7 @@ Result<std::unique_ptr<Pkcs11Keystore>> Pkcs11Keystore::Open(std::shared_ptr<key
     }
     WQ_TRY(Save(*token, options, TokenState{}));
   } else {
-    WQ_ASSIGN(TokenState s, DecodeState(*state));
+    WQ_TRY(DecodeState(*state));  // a damaged state is reported now, not at the first PIN
   }
   return ks;
 }
