@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "wathiq/core/file.h"
+#include "wathiq/core/json.h"
 #include "wathiq/core/text.h"
 #include "wathiq/keys/status_uri.h"
 #include "wathiq/keys/trust_list.h"
@@ -336,8 +337,13 @@ void LoadPublic(const AuditInput& in, Findings& f, std::vector<TokenRec>& recs) 
       f.Add(TokenFinding("aggregation_missing", "agency \"" + a.id + "\": " + doc.error().message, agg_rel));
       continue;
     }
-    auto j = nlohmann::json::parse(doc->begin(), doc->end(), nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("status_lists") || !j["status_lists"].is_array()) {
+    auto parsed = ParseJsonStrict(AsString(*doc), "aggregation document", size_t{16} << 20, 4);
+    if (!parsed) {
+      f.Add(TokenFinding("aggregation_malformed", parsed.error().message, agg_rel));
+      continue;
+    }
+    const nlohmann::json& j = *parsed;
+    if (!j.is_object() || !j.contains("status_lists") || !j["status_lists"].is_array()) {
       f.Add(TokenFinding("aggregation_malformed", "not {\"status_lists\": [uri, ...]}", agg_rel));
       continue;
     }
@@ -551,13 +557,14 @@ Result<AuditReport> RebuildAndCompare(const AuditInput& in) {
     }
   }
 
-  // Every list the entries used before the latest publication is served to verifiers.
+  // Every list the entries used before the latest publication (the largest size any signed token names) is
+  // served to verifiers.
   uint64_t latest_publication = 0;
   std::unordered_map<std::string, bool> served;
   for (const TokenRec& t : recs) {
-    if (!t.check.in_public || !t.check.signature_ok) continue;
+    if (!t.check.signature_ok) continue;
     latest_publication = std::max(latest_publication, t.check.size);
-    served[t.claims.sub] = true;
+    if (t.check.in_public) served[t.claims.sub] = true;
   }
   r.lists = rp.Lists();
   for (const auto& [uri, first_issue] : r.lists) {

@@ -383,6 +383,15 @@ TEST_CASE("hostile audit folders: clear findings or errors, never a crash", "[au
     CHECK(r.findings.Count("token_unreadable") == 1);
     CHECK(r.findings.Count("public_checkpoint_invalid") == 1);
   }
+  SECTION("aggregation documents that are not JSON, nested too deep, or with a duplicate key") {
+    std::ofstream(s.d.pub / "status.paci.example/aggregation", std::ios::trunc) << std::string(100000, '[');
+    std::ofstream(s.d.pub / "status.moi-traffic.example/aggregation", std::ios::trunc)
+        << "{\"status_lists\": [], \"status_lists\": [\"https://status.moi-traffic.example/lists/1\"]}";
+    AuditReport r = MustAudit(s.d.Input());
+    INFO(Kinds(r));
+    CHECK(r.findings.Count("aggregation_malformed") == 2);
+    CHECK(r.findings.Count("list_not_published") == 2);
+  }
   SECTION("a token history beyond the limits") {
     auto in = s.d.Input();
     in.limits.max_total_token_bytes = 100;
