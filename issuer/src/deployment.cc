@@ -921,11 +921,11 @@ Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& line
       if (!parsed[k]) {
         Error e = parsed[k].error();
         if (e.reason.empty()) e.reason = "bad_line";
-        bad.emplace_back(i + k + 1, std::move(e));
+        bad.emplace_back(options.first_line + i + k, std::move(e));
         continue;
       }
       inputs.push_back(std::move(*parsed[k]));
-      line_numbers.push_back(i + k + 1);
+      line_numbers.push_back(options.first_line + i + k);
     }
     i = end;
     WQ_ASSIGN(auto work, impl_->reg->Begin());
