@@ -148,11 +148,14 @@ struct BatchOpts {
 Status RunBatch(const Ctx& ctx, const BatchOpts& o) {
   std::ifstream in(o.input, std::ios::binary);
   if (!in) return Fail(Errc::kNotFound, "cannot read " + o.input);
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.size() > (1u << 20)) line.resize((1u << 20) + 1);  // refused as too long, by number
-    lines.push_back(std::move(line));
+  // Lines are counted first (for the progress bar), then read in slices, so a national batch never sits in
+  // memory whole.
+  size_t total_lines = 0;
+  {
+    std::string skip;
+    while (std::getline(in, skip)) ++total_lines;
+    in.clear();
+    in.seekg(0);
   }
   WQ_ASSIGN(Opened opened, OpenDeployment(o.dep));
   bool progress = !o.quiet && !ctx.json_out && ::isatty(STDERR_FILENO);
@@ -173,13 +176,33 @@ Status RunBatch(const Ctx& ctx, const BatchOpts& o) {
         std::cerr << "line " << r.line << ": " << SafeText(r.result.error().ToString(), 400) << "\n";
       }
     }
-    if (progress && (done % 256 == 0 || done == lines.size())) {
-      size_t width = 30, filled = lines.empty() ? width : done * width / lines.size();
+    if (progress && (done % 256 == 0 || done == total_lines)) {
+      size_t width = 30, filled = total_lines == 0 ? width : std::min(width, done * width / total_lines);
       std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] " << done << "/"
-                << lines.size() << std::flush;
+                << total_lines << std::flush;
     }
   };
-  WQ_ASSIGN(issuer::BatchSummary sum, opened.deployment.IssueBatch(lines, bo));
+  issuer::BatchSummary sum;
+  constexpr size_t kSlice = 65536;
+  std::vector<std::string> lines;
+  std::string line;
+  size_t next_line = 1;
+  bool more = true;
+  while (more) {
+    lines.clear();
+    while (lines.size() < kSlice && (more = static_cast<bool>(std::getline(in, line)))) {
+      if (line.size() > (1u << 20)) line.resize((1u << 20) + 1);  // refused as too long, by number
+      lines.push_back(std::move(line));
+    }
+    if (lines.empty()) break;
+    bo.first_line = next_line;
+    next_line += lines.size();
+    WQ_ASSIGN(issuer::BatchSummary part, opened.deployment.IssueBatch(lines, bo));
+    sum.issued += part.issued;
+    sum.already_issued += part.already_issued;
+    sum.refused += part.refused;
+    sum.seconds += part.seconds;
+  }
   if (progress) std::cerr << "\n";
   double rate = sum.seconds > 0 ? static_cast<double>(sum.issued) / sum.seconds : 0;
   json j{{"command", "batch"}, {"issued", sum.issued}, {"already_issued", sum.already_issued},

@@ -433,7 +433,6 @@ struct Deployment::Impl {
     RecordRequest request;
     log::CredentialId id{};
     int64_t list_id = 0;
-    Result<IssuedCredential> signed_result = Fail(Errc::kInternal, "not signed");
   };
 
   struct Slot {
@@ -586,49 +585,67 @@ struct Deployment::Impl {
       ready.push_back(std::move(*p));
     }
     // Sign on `threads` threads: validation against the catalogue and the ES256 signature.
+    // Everything but the registry writes happens on the threads: the signature, the MSO digest, the holder
+    // key thumbprint and the log entry's encoding.
+    struct Built {
+      CredentialRecord rec;
+      Bytes entry;
+    };
+    std::vector<Result<Built>> built(ready.size(), Fail(Errc::kInternal, "not built"));
     ParallelFor(ready.size(), threads, [&](size_t k) {
       Prepared& p = ready[k];
-      p.signed_result = IssueRecord(*catalogue, *p.agency->ds, p.request);
+      built[k] = [&]() -> Result<Built> {
+        auto issued = IssueRecord(*catalogue, *p.agency->ds, p.request);
+        if (!issued) {
+          Error e = issued.error();
+          if (e.reason.empty()) e.reason = "invalid_record";
+          return Fail(std::move(e));
+        }
+        auto parsed = mdoc::ParseIssuerSigned(issued->issuer_signed);
+        if (!parsed || !parsed->issuer_auth.payload) return Fail(Errc::kInternal, "a credential just signed does not parse");
+        Built b;
+        CredentialRecord& rec = b.rec;
+        rec.id = p.id;
+        rec.document_number = p.input.document_number;
+        rec.agency = p.agency->cfg.id;
+        rec.doc_type = p.input.doc_type;
+        WQ_ASSIGN(Bytes spki, DeviceKeySpki(p.input.device_key));
+        rec.holder_thumbprint = Sha256(spki);
+        rec.valid_from = p.request.validity.valid_from;
+        rec.valid_until = p.request.validity.valid_until;
+        rec.issued_at = now;
+        rec.list_id = p.list_id;
+        rec.status_uri = p.request.status->uri;
+        rec.status_idx = p.request.status->idx;
+        rec.mso_digest = Sha256(*parsed->issuer_auth.payload);
+        rec.state = CredentialState::kValid;
+        rec.claims_json = p.input.claims_json;
+        rec.credential = std::move(issued->issuer_signed);
+        rec.idempotency_key = p.input.idempotency_key;
+        log::Entry e;
+        e.event = log::Event::kIssue;
+        e.time = static_cast<uint64_t>(now);
+        e.agency = rec.agency;
+        e.actor = std::string(actor);
+        e.credential_id = rec.id;
+        e.doc_type = rec.doc_type;
+        e.status_uri = rec.status_uri;
+        e.status_idx = rec.status_idx;
+        e.valid_until = static_cast<uint64_t>(rec.valid_until);
+        WQ_ASSIGN(b.entry, EncodeLogEntry(e));
+        return b;
+      }();
     });
     // Store and log, in input order.
-    for (Prepared& p : ready) {
-      if (!p.signed_result) {
-        Error e = p.signed_result.error();
-        if (e.reason.empty()) e.reason = "invalid_record";
-        results[p.pos] = Fail(std::move(e));
+    for (size_t k = 0; k < ready.size(); ++k) {
+      Prepared& p = ready[k];
+      if (!built[k]) {
+        if (built[k].error().code == Errc::kInternal) return Fail(built[k].error());
+        results[p.pos] = Fail(built[k].error());
         continue;
       }
-      auto parsed = mdoc::ParseIssuerSigned(p.signed_result->issuer_signed);
-      if (!parsed || !parsed->issuer_auth.payload) return Fail(Errc::kInternal, "a credential just signed does not parse");
-      CredentialRecord rec;
-      rec.id = p.id;
-      rec.document_number = p.input.document_number;
-      rec.agency = p.agency->cfg.id;
-      rec.doc_type = p.input.doc_type;
-      WQ_ASSIGN(Bytes spki, DeviceKeySpki(p.input.device_key));
-      rec.holder_thumbprint = Sha256(spki);
-      rec.valid_from = p.request.validity.valid_from;
-      rec.valid_until = p.request.validity.valid_until;
-      rec.issued_at = now;
-      rec.list_id = p.list_id;
-      rec.status_uri = p.request.status->uri;
-      rec.status_idx = p.request.status->idx;
-      rec.mso_digest = Sha256(*parsed->issuer_auth.payload);
-      rec.state = CredentialState::kValid;
-      rec.claims_json = p.input.claims_json;
-      rec.credential = p.signed_result->issuer_signed;
-      rec.idempotency_key = p.input.idempotency_key;
-      log::Entry e;
-      e.event = log::Event::kIssue;
-      e.time = static_cast<uint64_t>(now);
-      e.agency = rec.agency;
-      e.actor = std::string(actor);
-      e.credential_id = rec.id;
-      e.doc_type = rec.doc_type;
-      e.status_uri = rec.status_uri;
-      e.status_idx = rec.status_idx;
-      e.valid_until = static_cast<uint64_t>(rec.valid_until);
-      WQ_ASSIGN(Bytes entry, EncodeLogEntry(e));
+      CredentialRecord& rec = built[k]->rec;
+      const Bytes& entry = built[k]->entry;
       WQ_ASSIGN(uint64_t log_index, reg->AppendLog(entry));
       WQ_TRY(reg->InsertCredential(rec, HistoryEntry{now, "issue", "", std::string(actor), log_index}));
       IssuedRecord out;
@@ -921,11 +938,11 @@ Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& line
       if (!parsed[k]) {
         Error e = parsed[k].error();
         if (e.reason.empty()) e.reason = "bad_line";
-        bad.emplace_back(i + k + 1, std::move(e));
+        bad.emplace_back(options.first_line + i + k, std::move(e));
         continue;
       }
       inputs.push_back(std::move(*parsed[k]));
-      line_numbers.push_back(i + k + 1);
+      line_numbers.push_back(options.first_line + i + k);
     }
     i = end;
     WQ_ASSIGN(auto work, impl_->reg->Begin());

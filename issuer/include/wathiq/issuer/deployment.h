@@ -165,6 +165,7 @@ struct BatchOptions {
   size_t chunk = 512;
   std::string actor;
   int64_t now = 0;
+  size_t first_line = 1;  // the number of lines[0] (a caller streaming a large file passes slices)
   // Called for each line in order, after its chunk is committed (issued) or at once (refused).
   std::function<void(const BatchLineResult&)> on_line;
 };
