@@ -407,7 +407,9 @@ Status RunDemo(const std::string& out_dir) {
   ai.log_url = info.log_url;
   WQ_ASSIGN(auditor::AuditReport audit, auditor::RebuildAndCompare(ai));
   size_t compared = 0;
-  for (const auto& t : audit.tokens) compared += t.compared && t.signature_ok && t.differences == 0 ? 1 : 0;
+  for (const auto& t : audit.tokens) {
+    if (t.compared && t.signature_ok && t.differences == 0) ++compared;
+  }
   Say("log " + audit.origin + ": " + std::to_string(audit.log_size) + " entries, " +
       std::to_string(audit.checkpoints_checked) + " signed checkpoints, " + std::to_string(audit.tiles_checked) +
       " hash tiles, " + std::to_string(audit.credentials) + " credentials in " + std::to_string(audit.lists.size()) +

@@ -85,7 +85,8 @@ TEST_CASE("wathiq demo: the whole story through a real issuer deployment, and th
   CHECK(rj["clean"] == true);
   CHECK(rj["tokens"].size() == 4);
   CHECK(rj["credentials"] == 2);
-  auto revocations = RunShell(std::string(WATHIQ_CLI_PATH) + " audit revocations --json --audit " + out + "/audit" + trust);
+  auto revocations =
+      RunShell(std::string(WATHIQ_CLI_PATH) + " audit revocations --json --audit " + out + "/audit" + trust);
   INFO(revocations.text);
   CHECK(revocations.rc == 0);
   auto vj = JsonOf(revocations);
