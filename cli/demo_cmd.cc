@@ -412,7 +412,7 @@ Status RunDemo(const std::string& out_dir) {
   }
   Say("log " + audit.origin + ": " + std::to_string(audit.log_size) + " entries, " +
       std::to_string(audit.checkpoints_checked) + " signed checkpoints, " + std::to_string(audit.tiles_checked) +
-      " hash tiles, " + std::to_string(audit.credentials) + " credentials in " + std::to_string(audit.lists.size()) +
+      " hash tile(s), " + std::to_string(audit.credentials) + " credentials in " + std::to_string(audit.lists.size()) +
       " list(s)");
   Say(std::to_string(compared) + " of " + std::to_string(audit.tokens.size()) +
       " published tokens (" + std::to_string(publications) + " publications) rebuilt bit for bit from the log");
