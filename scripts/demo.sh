@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up this machine (scripts/bootstrap.sh), builds the `wathiq` command line and runs the end-to-end
 # demo: national PKI, trust list, civil ID issuance, a QR written as PNG, decoded and verified offline,
-# then shown stale ten minutes on, a tampered copy refused and a revocation seen. Files go to demo-out/.
+# then shown stale ten minutes on and a tampered copy refused; then revoked, suspended, reinstated and published
+# through a real issuer deployment, a token past its exp, and the auditor's rebuild. Files go to demo-out/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/bootstrap.sh"
