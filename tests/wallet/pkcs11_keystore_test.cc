@@ -18,7 +18,7 @@ extern "C" const char* __lsan_default_suppressions() { return "leak:libsofthsm2.
 
 using namespace wathiq;
 using namespace wathiq::test;
-using storage::test::TempDir;
+using ::wathiq::test::TempDir;
 
 namespace {
 
@@ -84,7 +84,7 @@ TEST_CASE("pkcs11 keystore: a wallet whose counter, wrap factor and device keys 
   auto ks = wallet::Pkcs11Keystore::Open(token, FastKdf());
   REQUIRE_OK(ks);
   TempDir tmp;
-  std::string app = tmp.File("app-data");
+  std::string app = (tmp / "app-data");
   auto pki = MustMakeTestPki();
   int64_t id = 0;
   {
@@ -124,7 +124,7 @@ TEST_CASE("pkcs11 keystore: a wallet whose counter, wrap factor and device keys 
   }
 
   // Restoring an old copy of the app-data folder does not reset the counter: it is on the token.
-  std::string copy = tmp.File("app-data-copy");
+  std::string copy = (tmp / "app-data-copy");
   fs::copy(app, copy, fs::copy_options::recursive);
   for (int i = 0; i < 4; ++i) {
     auto r = wallet::Wallet::Open(app, **ks, Pin("000000"), kPkiNow);

@@ -24,7 +24,7 @@ using storage::test::Contains;
 using storage::test::kArabicName;
 using storage::test::kLatinName;
 using storage::test::ReadRaw;
-using storage::test::TempDir;
+using ::wathiq::test::TempDir;
 using storage::test::WriteRaw;
 
 namespace {
@@ -48,8 +48,8 @@ wallet::FileKeystoreOptions FastKdf() {
 
 struct Fixture {
   TempDir tmp;
-  std::string app_dir = tmp.File("app-data");
-  std::string ks_dir = tmp.File("keystore");  // a sibling, never inside app-data
+  std::string app_dir = (tmp / "app-data");
+  std::string ks_dir = (tmp / "keystore");  // a sibling, never inside app-data
   std::unique_ptr<wallet::FileKeystore> ks;
   TestPki pki = MustMakeTestPki();
 
@@ -172,7 +172,7 @@ TEST_CASE("file keystore: restoring an old copy of the app-data folder does not 
     auto w = f.Create();
     REQUIRE_OK(w.Import(f.IssueTo(w), *f.pki.trust_list, kPkiNow));
   }
-  std::string copy = f.tmp.File("app-data-copy");
+  std::string copy = (f.tmp / "app-data-copy");
   fs::copy(f.app_dir, copy, fs::copy_options::recursive);
   for (int i = 0; i < 4; ++i) CHECK_FALSE(wallet::Wallet::Open(f.app_dir, *f.ks, Pin("999999"), kPkiNow));
   // Roll the app data back to the copy taken before the failures.
@@ -183,14 +183,14 @@ TEST_CASE("file keystore: restoring an old copy of the app-data folder does not 
   CHECK(r.error().reason_code() == "pin_wait");
   CHECK(f.ks->State(kPkiNow + 1)->failures == 4);
   // Nothing in the app-data folder holds the counter or the key: a fresh keystore cannot open the copy.
-  auto other = wallet::FileKeystore::Open(f.tmp.File("other-keystore"), FastKdf());
+  auto other = wallet::FileKeystore::Open((f.tmp / "other-keystore"), FastKdf());
   REQUIRE_OK(other);
   auto foreign = wallet::Wallet::Open(copy, **other, Pin("123456"), kPkiNow);
   REQUIRE_FALSE(foreign);
   CHECK(foreign.error().reason_code() == "not_provisioned");
   // ...even one provisioned with the same PIN for another wallet.
   {
-    auto w2 = wallet::Wallet::Create(f.tmp.File("app2"), **other, Pin("123456"));
+    auto w2 = wallet::Wallet::Create((f.tmp / "app2"), **other, Pin("123456"));
     REQUIRE_OK(w2);
   }
   foreign = wallet::Wallet::Open(copy, **other, Pin("123456"), kPkiNow);
@@ -559,9 +559,9 @@ TEST_CASE("wallet batches: single-use credentials, each presented once, unlinkab
 TEST_CASE("wallet figures: unlock time, presentation time, size per credential", "[.figures]") {
   TempDir tmp;
   auto pki = MustMakeTestPki();
-  auto ks = wallet::FileKeystore::Open(tmp.File("keystore"));  // default cost: opslimit 3, 64 MiB
+  auto ks = wallet::FileKeystore::Open((tmp / "keystore"));  // default cost: opslimit 3, 64 MiB
   REQUIRE_OK(ks);
-  std::string app = tmp.File("app");
+  std::string app = (tmp / "app");
   { REQUIRE_OK(wallet::Wallet::Create(app, **ks, Pin("123456"))); }
   using Clock = std::chrono::steady_clock;
   constexpr int kUnlocks = 5;
