@@ -110,10 +110,14 @@ Status CheckKdf(const KdfParams& kdf, const OpenLimits& limits) {
     return Fail(Errc::kMalformed, "Argon2id parameters below libsodium's minimum");
   }
   if (kdf.opslimit > limits.max_opslimit || kdf.memlimit > limits.max_memlimit) {
+    const bool preset =
+        limits.max_opslimit == OpenLimits{}.max_opslimit && limits.max_memlimit == OpenLimits{}.max_memlimit;
     return Fail(Errc::kLimit, "Argon2id parameters (opslimit " + std::to_string(kdf.opslimit) + ", memlimit " +
                                   std::to_string(kdf.memlimit >> 20) + " MiB) exceed the accepted maximum (opslimit " +
                                   std::to_string(limits.max_opslimit) + ", memlimit " +
-                                  std::to_string(limits.max_memlimit >> 20) + " MiB); refusing before any derivation");
+                                  std::to_string(limits.max_memlimit >> 20) + " MiB" +
+                                  (preset ? ", the strongest preset Wathiq writes" : "") +
+                                  "); refusing before any derivation");
   }
   return Ok();
 }
