@@ -55,7 +55,8 @@ double Since(std::chrono::steady_clock::time_point t) {
 // The audit alone, in its own process so that its peak memory is its own.
 int AuditOnly(const fs::path& dir) {
   Bytes tl_bytes = Must(ReadFileBytes((dir / "trust-list.cbor").string()), "trust list");
-  keys::Certificate root = Must(keys::Certificate::FromDer(Must(ReadFileBytes((dir / "root.der").string()), "root")), "root");
+  keys::Certificate root =
+      Must(keys::Certificate::FromDer(Must(ReadFileBytes((dir / "root.der").string()), "root")), "root");
   keys::TrustListPolicy policy;
   policy.now = test::kPkiNow;
   auto tl = keys::TrustList::Load(tl_bytes, root, policy);
@@ -71,20 +72,23 @@ int AuditOnly(const fs::path& dir) {
   getrusage(RUSAGE_SELF, &ru);
   size_t compared = 0;
   for (const auto& t : report.tokens) compared += t.compared;
-  std::printf("  RebuildAndCompare: %.2f s (%.0f entries/s) over %llu entries, %llu credentials, %zu tokens compared, "
-              "%llu tiles checked, clean=%s, %llu findings; CPU %.2f s; peak RSS %.0f MiB\n",
-              secs, static_cast<double>(report.entries_replayed) / secs,
-              static_cast<unsigned long long>(report.entries_replayed), static_cast<unsigned long long>(report.credentials),
-              compared, static_cast<unsigned long long>(report.tiles_checked), report.clean() ? "yes" : "no",
-              static_cast<unsigned long long>(report.findings.total()),
-              ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6, ru.ru_maxrss / 1024.0);
+  std::printf(
+      "  RebuildAndCompare: %.2f s (%.0f entries/s) over %llu entries, %llu credentials, %zu tokens compared, "
+      "%llu tiles checked, clean=%s, %llu findings; CPU %.2f s; peak RSS %.0f MiB\n",
+      secs, static_cast<double>(report.entries_replayed) / secs,
+      static_cast<unsigned long long>(report.entries_replayed), static_cast<unsigned long long>(report.credentials),
+      compared, static_cast<unsigned long long>(report.tiles_checked), report.clean() ? "yes" : "no",
+      static_cast<unsigned long long>(report.findings.total()),
+      ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+      ru.ru_maxrss / 1024.0);
   return report.clean() ? 0 : 2;
 }
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--audit-only") return AuditOnly(argv[2]);
   const uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
-  const fs::path dir = argc > 2 ? fs::path(argv[2]) : fs::temp_directory_path() / ("wathiq-auditor-bench-" + std::to_string(getpid()));
+  const fs::path dir =
+      argc > 2 ? fs::path(argv[2]) : fs::temp_directory_path() / ("wathiq-auditor-bench-" + std::to_string(getpid()));
   constexpr uint64_t kListEntries = 131072;
   const uint64_t per_list = kListEntries * 15 / 16;  // a new list opens before one fills
   auto t0 = std::chrono::steady_clock::now();
@@ -181,7 +185,9 @@ int main(int argc, char** argv) {
   Write(audit / "checkpoints" / std::to_string(tree.size()), AsBytes(latest));
   std::string agg = "{\"status_lists\":[";
   for (const auto& [u, t] : tokens) {
-    Write(audit / "tokens" / u.substr(8) / (std::to_string(s) + "-" + std::to_string(pki.now + static_cast<int64_t>(n)) + ".cwt"), t);
+    Write(audit / "tokens" / u.substr(8) /
+              (std::to_string(s) + "-" + std::to_string(pki.now + static_cast<int64_t>(n)) + ".cwt"),
+          t);
     Write(pub / u.substr(8), t);
     agg += (agg.back() == '[' ? "\"" : ",\"") + u + "\"";
   }
@@ -195,7 +201,8 @@ int main(int argc, char** argv) {
   Write(dir / "trust-list.cbor", Must(pki.Sign(content), "sign trust list"));
   Write(dir / "root.der", pki.root_cert.der());
   std::printf("auditor_bench: %llu credentials, %zu revoked, %llu entries, %zu lists (written in %.1f s)\n",
-              static_cast<unsigned long long>(n), issued.size(), static_cast<unsigned long long>(tree.size()), lists.size(), gen);
+              static_cast<unsigned long long>(n), issued.size(), static_cast<unsigned long long>(tree.size()),
+              lists.size(), gen);
   std::fflush(stdout);
   int rc = std::system((std::string(argv[0]) + " --audit-only '" + dir.string() + "'").c_str());
   fs::remove_all(dir);

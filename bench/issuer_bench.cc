@@ -46,12 +46,17 @@ std::string CivilLine(uint64_t n, const std::string& device_b64) {
     if (check < 0) continue;
     char date[64];
     std::snprintf(date, sizeof date, "%04d-%02d-%02d", year, month, dom);
-    nlohmann::json claims{{"civil_id_number", std::string(first) + std::to_string(check)}, {"card_serial", "KW1234567"},
-                          {"full_name_ar", "محمد عبدالله العلي"}, {"full_name_en", "Mohammad Abdullah Al-Ali"},
-                          {"birth_date", date}, {"sex", 1}, {"nationality", "KW"},
-                          {"issue_date", "2025-06-01"}, {"expiry_date", "2030-05-31"}};
-    return nlohmann::json{{"agency", "paci"}, {"doc_type", "kw.gov.paci.civil_id.1"}, {"claims", claims},
-                          {"device_key", device_b64}}
+    nlohmann::json claims{{"civil_id_number", std::string(first) + std::to_string(check)},
+                          {"card_serial", "KW1234567"},
+                          {"full_name_ar", "محمد عبدالله العلي"},
+                          {"full_name_en", "Mohammad Abdullah Al-Ali"},
+                          {"birth_date", date},
+                          {"sex", 1},
+                          {"nationality", "KW"},
+                          {"issue_date", "2025-06-01"},
+                          {"expiry_date", "2030-05-31"}};
+    return nlohmann::json{
+        {"agency", "paci"}, {"doc_type", "kw.gov.paci.civil_id.1"}, {"claims", claims}, {"device_key", device_b64}}
         .dump();
   }
 }
@@ -100,17 +105,20 @@ int main(int argc, char** argv) {
   (void)WriteFileAtomically(dir + "/ds.der", paci.ds_cert.der(), WriteMode::kCreateNew);
   (void)WriteFileAtomically(dir + "/st.der", paci.status_cert.der(), WriteMode::kCreateNew);
   nlohmann::json cfg{{"log", {{"name", "log.bench.example"}, {"url", "https://log.bench.example/l"}}},
-                     {"agencies", {{{"id", "paci"}, {"doc_types", {"kw.gov.paci.civil_id.1"}},
-                                    {"status_prefix", "https://status.paci.example/lists"},
-                                    {"aggregation_uri", "https://status.paci.example/aggregation"},
-                                    {"document_signer", {{"key", {{"file", "ds.key"}}}, {"cert", "ds.der"}}},
-                                    {"status_signer", {{"key", {{"file", "st.key"}}}, {"cert", "st.der"}}}}}}};
+                     {"agencies",
+                      {{{"id", "paci"},
+                        {"doc_types", {"kw.gov.paci.civil_id.1"}},
+                        {"status_prefix", "https://status.paci.example/lists"},
+                        {"aggregation_uri", "https://status.paci.example/aggregation"},
+                        {"document_signer", {{"key", {{"file", "ds.key"}}}, {"cert", "ds.der"}}},
+                        {"status_signer", {{"key", {{"file", "st.key"}}}, {"cert", "st.der"}}}}}}};
   auto config = issuer::ParseDeploymentConfig(cfg.dump(), dir);
   if (!config) Die("config", config.error());
   issuer::InitOptions io;
   io.kdf = keys::KdfParams::Min();
   std::string dep_dir = dir + "/dep";
-  if (auto t = issuer::Deployment::Init(dep_dir, *config, pass, issuer::SealedFileOpener(pass), io); !t) Die("init", t.error());
+  if (auto t = issuer::Deployment::Init(dep_dir, *config, pass, issuer::SealedFileOpener(pass), io); !t)
+    Die("init", t.error());
   auto dep = issuer::Deployment::Open(dep_dir, pass, issuer::SealedFileOpener(pass));
   if (!dep) Die("open", dep.error());
 
@@ -145,8 +153,8 @@ int main(int argc, char** argv) {
   auto pub = dep->Publish(po);
   if (!pub) Die("publish", pub.error());
   double pub_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("  %-58s %12.3f s   (%zu lists, log size %llu)\n", "publish every list, checkpoint, tiles, bundles", pub_s,
-              pub->tokens.size(), static_cast<unsigned long long>(pub->checkpoint_size));
+  std::printf("  %-58s %12.3f s   (%zu lists, log size %llu)\n", "publish every list, checkpoint, tiles, bundles",
+              pub_s, pub->tokens.size(), static_cast<unsigned long long>(pub->checkpoint_size));
 
   // Revocations, each its own durable transaction.
   auto view_numbers = std::vector<std::string>();

@@ -169,7 +169,8 @@ Status RunBatch(const Ctx& ctx, const BatchOpts& o) {
   bo.on_line = [&](const issuer::BatchLineResult& r) {
     ++done;
     if (!r.result) {
-      refusals.push_back({{"line", r.line}, {"reason", std::string(r.result.error().reason_code())},
+      refusals.push_back({{"line", r.line},
+                          {"reason", std::string(r.result.error().reason_code())},
                           {"message", r.result.error().message}});
       if (progress) std::cerr << "\r\033[K";
       if (!ctx.json_out) {
@@ -205,8 +206,9 @@ Status RunBatch(const Ctx& ctx, const BatchOpts& o) {
   }
   if (progress) std::cerr << "\n";
   double rate = sum.seconds > 0 ? static_cast<double>(sum.issued) / sum.seconds : 0;
-  json j{{"command", "batch"}, {"issued", sum.issued}, {"already_issued", sum.already_issued},
-         {"refused", sum.refused}, {"seconds", sum.seconds}, {"per_second", rate}, {"refusals", refusals}};
+  json j{{"command", "batch"},     {"issued", sum.issued},   {"already_issued", sum.already_issued},
+         {"refused", sum.refused}, {"seconds", sum.seconds}, {"per_second", rate},
+         {"refusals", refusals}};
   std::ostringstream t;
   t << "batch: " << sum.issued << " issued, " << sum.already_issued << " already issued, " << sum.refused
     << " refused in " << sum.seconds << " s (" << static_cast<uint64_t>(rate) << "/s)\n";
@@ -228,8 +230,11 @@ struct ActOpts {
 json OutcomeJson(const issuer::ActionOutcome& o) {
   json ids = json::array();
   for (const auto& id : o.credentials) ids.push_back(IdHex(id));
-  return {{"document_number", o.document_number}, {"agency", o.agency}, {"action", o.action},
-          {"credentials", ids}, {"log_size", o.log_size}};
+  return {{"document_number", o.document_number},
+          {"agency", o.agency},
+          {"action", o.action},
+          {"credentials", ids},
+          {"log_size", o.log_size}};
 }
 
 Status RunAct(const Ctx& ctx, const ActOpts& o, const std::string& action) {
@@ -281,7 +286,10 @@ Status RunReplace(const Ctx& ctx, const ReplaceOpts& o) {
   WQ_ASSIGN(Opened opened, OpenDeployment(o.dep));
   WQ_ASSIGN(issuer::ReplaceOutcome r, opened.deployment.Replace(in, o.args.actor, ctx.Now()));
   WQ_TRY(keys::WriteFileAtomically(o.args.out, r.issued.credential, keys::WriteMode::kCreateNew, 0600));
-  json j{{"command", "replace"}, {"issued", IssuedJson(r.issued)}, {"revoked", OutcomeJson(r.revoked)}, {"out", o.args.out}};
+  json j{{"command", "replace"},
+         {"issued", IssuedJson(r.issued)},
+         {"revoked", OutcomeJson(r.revoked)},
+         {"out", o.args.out}};
   ctx.Success(j, "document " + SafeText(r.issued.document_number, 64) + " replaced: new credential " +
                      IdHex(r.issued.credential_id) + " -> " + o.args.out + "; " +
                      std::to_string(r.revoked.credentials.size()) + " old credential(s) revoked (superseded)\n");
@@ -306,15 +314,25 @@ Status RunPublish(const Ctx& ctx, const PublishOpts& o) {
   std::ostringstream t;
   t << "published at log size " << r.checkpoint_size << " (tokens reflect entries 0.." << r.reflected_size << ")\n";
   for (const auto& tok : r.tokens) {
-    tokens.push_back({{"agency", tok.agency}, {"uri", tok.uri}, {"file", tok.file}, {"revoked", tok.revoked},
-                      {"suspended", tok.suspended}, {"entries", tok.entries}});
-    t << "  " << tok.uri << ": " << tok.revoked << " revoked, " << tok.suspended << " suspended -> " << tok.file << "\n";
+    tokens.push_back({{"agency", tok.agency},
+                      {"uri", tok.uri},
+                      {"file", tok.file},
+                      {"revoked", tok.revoked},
+                      {"suspended", tok.suspended},
+                      {"entries", tok.entries}});
+    t << "  " << tok.uri << ": " << tok.revoked << " revoked, " << tok.suspended << " suspended -> " << tok.file
+      << "\n";
   }
-  t << "  checkpoint -> " << r.checkpoint_file << "\n  public: " << po.public_dir << "\n  audit (never publish): "
-    << po.audit_dir << "\n";
-  json j{{"command", "publish"}, {"reflected_size", r.reflected_size}, {"checkpoint_size", r.checkpoint_size},
-         {"root", ToHex(r.root)}, {"tokens", tokens}, {"checkpoint", r.checkpoint_file},
-         {"public", po.public_dir}, {"audit", po.audit_dir}};
+  t << "  checkpoint -> " << r.checkpoint_file << "\n  public: " << po.public_dir
+    << "\n  audit (never publish): " << po.audit_dir << "\n";
+  json j{{"command", "publish"},
+         {"reflected_size", r.reflected_size},
+         {"checkpoint_size", r.checkpoint_size},
+         {"root", ToHex(r.root)},
+         {"tokens", tokens},
+         {"checkpoint", r.checkpoint_file},
+         {"public", po.public_dir},
+         {"audit", po.audit_dir}};
   ctx.Success(j, t.str());
   return Ok();
 }
@@ -340,19 +358,24 @@ Status RunShowDocument(const Ctx& ctx, const ShowOpts& o) {
     if (c.state != issuer::CredentialState::kRevoked) newest = &c;
     json hist = json::array();
     for (const auto& h : v.history[i]) {
-      hist.push_back({{"time", h.time}, {"event", h.event}, {"reason", h.reason}, {"actor", h.actor},
-                      {"log_index", h.log_index}});
+      hist.push_back(
+          {{"time", h.time}, {"event", h.event}, {"reason", h.reason}, {"actor", h.actor}, {"log_index", h.log_index}});
     }
-    creds.push_back({{"credential_id", IdHex(c.id)}, {"agency", c.agency}, {"doc_type", c.doc_type},
+    creds.push_back({{"credential_id", IdHex(c.id)},
+                     {"agency", c.agency},
+                     {"doc_type", c.doc_type},
                      {"state", std::string(issuer::CredentialStateName(c.state))},
-                     {"holder_key_sha256", ToHex(c.holder_thumbprint)}, {"valid_from", c.valid_from},
-                     {"valid_until", c.valid_until}, {"status", {{"uri", c.status_uri}, {"idx", c.status_idx}}},
-                     {"mso_sha256", ToHex(c.mso_digest)}, {"history", hist}});
+                     {"holder_key_sha256", ToHex(c.holder_thumbprint)},
+                     {"valid_from", c.valid_from},
+                     {"valid_until", c.valid_until},
+                     {"status", {{"uri", c.status_uri}, {"idx", c.status_idx}}},
+                     {"mso_sha256", ToHex(c.mso_digest)},
+                     {"history", hist}});
     t << "  " << IdHex(c.id) << " " << c.doc_type << " (" << c.agency << "): " << issuer::CredentialStateName(c.state)
       << ", " << c.status_uri << " #" << c.status_idx << "\n";
     for (const auto& h : v.history[i]) {
-      t << "    " << h.time << " " << h.event << (h.reason.empty() ? "" : " (" + h.reason + ")") << " by "
-        << h.actor << ", log entry " << h.log_index << "\n";
+      t << "    " << h.time << " " << h.event << (h.reason.empty() ? "" : " (" + h.reason + ")") << " by " << h.actor
+        << ", log entry " << h.log_index << "\n";
     }
   }
   json j{{"command", "show"}, {"document_number", v.document_number}, {"credentials", creds}};
@@ -397,7 +420,8 @@ Status RunDeploymentIssue(const Ctx& ctx, const DeploymentIssueArgs& a) {
 void RegisterIssuerDeploymentCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx> ctx) {
   {
     auto o = std::make_shared<InitOpts>();
-    CLI::App* c = issuer_cmd->add_subcommand("init", "create a deployment: registry, log key, agencies from a JSON config");
+    CLI::App* c =
+        issuer_cmd->add_subcommand("init", "create a deployment: registry, log key, agencies from a JSON config");
     c->add_option("dir", o->dir, "the new deployment folder")->required();
     c->add_option("--config", o->config, "the agencies and the log (JSON; see docs/PUBLICATION.md)")->required();
     c->add_option("--kdf", o->kdf, "Argon2id cost of the sealed registry key and log key")->capture_default_str();
@@ -410,10 +434,13 @@ void RegisterIssuerDeploymentCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx>
     auto o = std::make_shared<BatchOpts>();
     CLI::App* c = issuer_cmd->add_subcommand("batch", "issue from a JSON Lines file; bad lines are reported by number");
     AddDeploymentOptions(c, o->dep);
-    c->add_option("--input", o->input, "JSON Lines: {agency, doc_type, claims, device_key (base64 SPKI), ...}")->required();
+    c->add_option("--input", o->input, "JSON Lines: {agency, doc_type, claims, device_key (base64 SPKI), ...}")
+        ->required();
     c->add_option("--actor", o->actor, "the acting staff id")->required();
     c->add_option("--threads", o->threads, "signing threads")->check(CLI::Range(1u, 64u))->capture_default_str();
-    c->add_option("--chunk", o->chunk, "records per transaction")->check(CLI::Range(size_t{1}, size_t{65536}))->capture_default_str();
+    c->add_option("--chunk", o->chunk, "records per transaction")
+        ->check(CLI::Range(size_t{1}, size_t{65536}))
+        ->capture_default_str();
     c->add_flag("--quiet", o->quiet, "no progress bar");
     c->callback(Action(ctx, "batch", [ctx, o] { return RunBatch(*ctx, *o); }));
   }
@@ -438,14 +465,17 @@ void RegisterIssuerDeploymentCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx>
   }
   {
     auto o = std::make_shared<ReplaceOpts>();
-    CLI::App* c = issuer_cmd->add_subcommand("replace", "issue a new credential for a document and revoke the old (superseded)");
+    CLI::App* c =
+        issuer_cmd->add_subcommand("replace", "issue a new credential for a document and revoke the old (superseded)");
     AddDeploymentOptions(c, o->dep);
     c->add_option("--agency", o->args.agency, "the issuing agency")->required();
     c->add_option("--document", o->args.document_number, "the document number")->required();
     c->add_option("--record", o->args.record, "the new agency record (JSON)")->required();
     c->add_option("--doctype", o->args.doc_type, "document type")->required();
     c->add_option("--device-key", o->args.device_key, "the holder's device public key")->required();
-    c->add_option("--valid-days", o->args.valid_days, "validity in days")->check(CLI::Range(1, 3660))->capture_default_str();
+    c->add_option("--valid-days", o->args.valid_days, "validity in days")
+        ->check(CLI::Range(1, 3660))
+        ->capture_default_str();
     c->add_option("--only", o->args.only_profile, "sign only this disclosure profile's elements");
     c->add_option("--out", o->args.out, "the new credential file (not overwritten)")->required();
     c->add_option("--actor", o->args.actor, "the acting staff id")->required();
@@ -453,7 +483,8 @@ void RegisterIssuerDeploymentCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx>
   }
   {
     auto o = std::make_shared<PublishOpts>();
-    CLI::App* c = issuer_cmd->add_subcommand("publish", "sign every status list, the checkpoint, tiles (docs/PUBLICATION.md)");
+    CLI::App* c =
+        issuer_cmd->add_subcommand("publish", "sign every status list, the checkpoint, tiles (docs/PUBLICATION.md)");
     AddDeploymentOptions(c, o->dep);
     c->add_option("--public", o->public_dir, "the folder a static web server serves (default DIR/public)");
     c->add_option("--audit", o->audit_dir, "the auditors' folder, never published (default DIR/audit)");

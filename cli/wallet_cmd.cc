@@ -30,7 +30,8 @@ std::string DefaultDir(const char* env, const char* xdg, const char* home_rel, c
 }
 
 std::string WalletDir(const WalletStoreOpts& o) {
-  return o.wallet_dir.empty() ? DefaultDir("WATHIQ_WALLET_DIR", "XDG_DATA_HOME", ".local/share", "wallet") : o.wallet_dir;
+  return o.wallet_dir.empty() ? DefaultDir("WATHIQ_WALLET_DIR", "XDG_DATA_HOME", ".local/share", "wallet")
+                              : o.wallet_dir;
 }
 std::string KeystoreDir(const WalletStoreOpts& o) {
   return o.keystore_dir.empty() ? DefaultDir("WATHIQ_KEYSTORE_DIR", "XDG_STATE_HOME", ".local/state", "keystore")
@@ -56,7 +57,8 @@ Result<Opened> OpenWallet(const Ctx& ctx, const WalletStoreOpts& o) {
 }
 
 json ValidityJson(const mdoc::Validity& v) {
-  return {{"signed", mdoc::FormatTdate(v.signed_at)}, {"validFrom", mdoc::FormatTdate(v.valid_from)},
+  return {{"signed", mdoc::FormatTdate(v.signed_at)},
+          {"validFrom", mdoc::FormatTdate(v.valid_from)},
           {"validUntil", mdoc::FormatTdate(v.valid_until)}};
 }
 
@@ -72,14 +74,18 @@ json SummaryJson(const wallet::CredentialSummary& s) {
 }
 
 std::string SummaryText(const wallet::CredentialSummary& s) {
-  std::string name = s.doc_name_en.empty() ? SafeText(s.doc_type, 256) : SafeText(s.doc_name_en) + " / " + SafeText(s.doc_name_ar);
+  std::string name =
+      s.doc_name_en.empty() ? SafeText(s.doc_type, 256) : SafeText(s.doc_name_en) + " / " + SafeText(s.doc_name_ar);
   return std::to_string(s.id) + "  " + name + "  (" + SafeText(s.agency_id) + ", valid until " +
          mdoc::FormatTdate(s.validity.valid_until) + ")\n";
 }
 
 json PinStateJson(const wallet::PinState& p) {
-  return {{"failures", p.failures}, {"attemptsLeft", p.attempts_left}, {"totalAttemptsLeft", p.total_attempts_left},
-          {"lockedUntil", p.locked_until}, {"blocked", p.blocked}};
+  return {{"failures", p.failures},
+          {"attemptsLeft", p.attempts_left},
+          {"totalAttemptsLeft", p.total_attempts_left},
+          {"lockedUntil", p.locked_until},
+          {"blocked", p.blocked}};
 }
 
 std::vector<std::string> SplitCommas(const std::string& s) {
@@ -107,7 +113,8 @@ Status RunInit(const Ctx& ctx, const WalletStoreOpts& o) {
   std::string app = std::filesystem::weakly_canonical(WalletDir(o), ec).string() + "/";
   std::string ks_dir = std::filesystem::weakly_canonical(KeystoreDir(o), ec).string() + "/";
   if (ks_dir.rfind(app, 0) == 0 || app.rfind(ks_dir, 0) == 0) {
-    return Fail(Errc::kInvalidArgument, "the keystore folder must lie outside the wallet's app-data folder (and not contain it)");
+    return Fail(Errc::kInvalidArgument,
+                "the keystore folder must lie outside the wallet's app-data folder (and not contain it)");
   }
   WQ_ASSIGN(auto ks, OpenKeystore(o));
   WQ_ASSIGN(keys::SecretText pin, ReadSecret(o.pin, kPinEnv, "pin"));
@@ -125,7 +132,9 @@ Status RunUnlock(const Ctx& ctx, const WalletStoreOpts& o) {
   auto st = ks->State(ctx.Now());
   if (!w) {
     Error e = w.error();
-    if (st) e.message += " [failures " + std::to_string(st->failures) + ", attempts left " + std::to_string(st->total_attempts_left) + "]";
+    if (st)
+      e.message += " [failures " + std::to_string(st->failures) + ", attempts left " +
+                   std::to_string(st->total_attempts_left) + "]";
     return Fail(e);
   }
   WQ_ASSIGN(auto list, w->List());
@@ -183,8 +192,13 @@ Status RunList(const Ctx& ctx, const WalletStoreOpts& o) {
 Status RunBatch(const Ctx& ctx, const WalletStoreOpts& o, const std::string& name) {
   WQ_ASSIGN(Opened op, OpenWallet(ctx, o));
   WQ_ASSIGN(wallet::BatchStatus b, op.wallet->Batch(name, ctx.Now()));
-  json j{{"command", "batch"}, {"batch", SafeText(b.batch, 256)}, {"docType", SafeText(b.doc_type, 256)},
-         {"total", b.total}, {"unused", b.unused}, {"usableNow", b.usable_now}, {"needsRefill", b.needs_refill}};
+  json j{{"command", "batch"},
+         {"batch", SafeText(b.batch, 256)},
+         {"docType", SafeText(b.doc_type, 256)},
+         {"total", b.total},
+         {"unused", b.unused},
+         {"usableNow", b.usable_now},
+         {"needsRefill", b.needs_refill}};
   ctx.Success(j, std::to_string(b.usable_now) + " of " + std::to_string(b.total) + " single-use credentials left" +
                      (b.needs_refill ? " (ask the issuer for a refill)" : "") + "\n");
   return Ok();
@@ -222,7 +236,8 @@ Status RunNewDeviceKey(const Ctx& ctx, const WalletStoreOpts& o, const std::stri
 }  // namespace
 
 void AddWalletStoreOptions(CLI::App* c, WalletStoreOpts& o, bool with_pin) {
-  c->add_option("--wallet", o.wallet_dir, "the wallet's app-data folder (default $WATHIQ_WALLET_DIR, else ~/.local/share/wathiq/wallet)");
+  c->add_option("--wallet", o.wallet_dir,
+                "the wallet's app-data folder (default $WATHIQ_WALLET_DIR, else ~/.local/share/wathiq/wallet)");
   c->add_option("--keystore", o.keystore_dir,
                 "the file keystore folder, outside the app-data folder (default $WATHIQ_KEYSTORE_DIR, else "
                 "~/.local/state/wathiq/keystore)");
@@ -264,8 +279,8 @@ Status RunStorePresent(const Ctx& ctx, const WalletStoreOpts& o, const StorePres
     po.challenge_text = std::move(wqc);
   }
   if ((p.id != 0) == !p.batch.empty()) return Fail(Errc::kInvalidArgument, "give one of --id or --batch");
-  WQ_ASSIGN(wallet::PresentedQr q, p.batch.empty() ? op.wallet->Present(p.id, choice, po)
-                                                   : op.wallet->PresentFromBatch(p.batch, choice, po));
+  WQ_ASSIGN(wallet::PresentedQr q,
+            p.batch.empty() ? op.wallet->Present(p.id, choice, po) : op.wallet->PresentFromBatch(p.batch, choice, po));
   if (po.challenge_text) {
     std::cerr << "answering a challenge from a verifier that calls itself \"" << q.verifier_name << "\" (unverified)\n";
   }
@@ -274,7 +289,10 @@ Status RunStorePresent(const Ctx& ctx, const WalletStoreOpts& o, const StorePres
   if (!p.text_out.empty()) {
     WQ_TRY(keys::WriteFileAtomically(p.text_out, AsBytes(q.presentation.text), keys::WriteMode::kReplace, 0600));
   }
-  json j{{"command", "present"}, {"id", p.id}, {"characters", q.presentation.text.size()}, {"version", code.version},
+  json j{{"command", "present"},
+         {"id", p.id},
+         {"characters", q.presentation.text.size()},
+         {"version", code.version},
          {"elements", q.disclosed}};
   std::string text = std::to_string(q.disclosed.size()) + " elements, " + std::to_string(q.presentation.text.size()) +
                      " characters, QR version " + std::to_string(code.version) + "\n";
@@ -287,7 +305,8 @@ Status RunStorePresent(const Ctx& ctx, const WalletStoreOpts& o, const StorePres
 void RegisterWalletStoreCommands(CLI::App* wallet_cmd, const std::shared_ptr<Ctx>& ctx) {
   auto o = std::make_shared<WalletStoreOpts>();
 
-  CLI::App* init = wallet_cmd->add_subcommand("init", "create an encrypted wallet (random database key wrapped under the PIN)");
+  CLI::App* init =
+      wallet_cmd->add_subcommand("init", "create an encrypted wallet (random database key wrapped under the PIN)");
   AddWalletStoreOptions(init, *o);
   init->callback(Action(ctx, "init", [ctx, o] { return RunInit(*ctx, *o); }));
 
@@ -302,35 +321,37 @@ void RegisterWalletStoreCommands(CLI::App* wallet_cmd, const std::shared_ptr<Ctx
   import->add_option("--root", io->root, "the pinned national root certificate (PEM or DER)")->required();
   import->add_option("--batch", io->batch, "add it to this single-use batch (one QR per credential)");
   AddWalletStoreOptions(import, *o);
-  import->callback(Action(ctx, "import", [ctx, o, io] { return RunImport(*ctx, *o, *io); }));
+  import->callback(Action(ctx, "import", [ctx, o, io] { return RunImport(*ctx, *o, *io);
+}));
 
-  CLI::App* list = wallet_cmd->add_subcommand("list", "the wallet's credentials");
-  AddWalletStoreOptions(list, *o);
-  list->callback(Action(ctx, "list", [ctx, o] { return RunList(*ctx, *o); }));
+CLI::App* list = wallet_cmd->add_subcommand("list", "the wallet's credentials");
+AddWalletStoreOptions(list, *o);
+list->callback(Action(ctx, "list", [ctx, o] { return RunList(*ctx, *o); }));
 
-  auto batch_name = std::make_shared<std::string>();
-  CLI::App* batch = wallet_cmd->add_subcommand("batch", "how many single-use credentials a batch has left");
-  batch->add_option("name", *batch_name, "the batch name given at import")->required();
-  AddWalletStoreOptions(batch, *o);
-  batch->callback(Action(ctx, "batch", [ctx, o, batch_name] { return RunBatch(*ctx, *o, *batch_name); }));
+auto batch_name = std::make_shared<std::string>();
+CLI::App* batch = wallet_cmd->add_subcommand("batch", "how many single-use credentials a batch has left");
+batch->add_option("name", *batch_name, "the batch name given at import")->required();
+AddWalletStoreOptions(batch, *o);
+batch->callback(Action(ctx, "batch", [ctx, o, batch_name] { return RunBatch(*ctx, *o, *batch_name); }));
 
-  auto del_id = std::make_shared<int64_t>(0);
-  CLI::App* del = wallet_cmd->add_subcommand("delete", "remove a credential (and its device key)");
-  del->add_option("--id", *del_id, "the credential's id (wallet list)")->required();
-  AddWalletStoreOptions(del, *o);
-  del->callback(Action(ctx, "delete", [ctx, o, del_id] { return RunDelete(*ctx, *o, *del_id); }));
+auto del_id = std::make_shared<int64_t>(0);
+CLI::App* del = wallet_cmd->add_subcommand("delete", "remove a credential (and its device key)");
+del->add_option("--id", *del_id, "the credential's id (wallet list)")->required();
+AddWalletStoreOptions(del, *o);
+del->callback(Action(ctx, "delete", [ctx, o, del_id] { return RunDelete(*ctx, *o, *del_id); }));
 
-  auto key_out = std::make_shared<std::string>();
-  CLI::App* newkey = wallet_cmd->add_subcommand("new-device-key", "create a device key; write its public key for the issuer");
-  newkey->add_option("--out", *key_out, "the public key file to write (SubjectPublicKeyInfo DER)")->required();
-  AddWalletStoreOptions(newkey, *o);
-  newkey->callback(Action(ctx, "new-device-key", [ctx, o, key_out] { return RunNewDeviceKey(*ctx, *o, *key_out); }));
+auto key_out = std::make_shared<std::string>();
+CLI::App* newkey =
+    wallet_cmd->add_subcommand("new-device-key", "create a device key; write its public key for the issuer");
+newkey->add_option("--out", *key_out, "the public key file to write (SubjectPublicKeyInfo DER)")->required();
+AddWalletStoreOptions(newkey, *o);
+newkey->callback(Action(ctx, "new-device-key", [ctx, o, key_out] { return RunNewDeviceKey(*ctx, *o, *key_out); }));
 
-  auto new_pin = std::make_shared<SecretOpts>();
-  CLI::App* change = wallet_cmd->add_subcommand("change-pin", "re-wrap the database key under a new PIN");
-  AddWalletStoreOptions(change, *o);
-  AddSecretOptions(change, *new_pin, "new-pin", kNewPinEnv);
-  change->callback(Action(ctx, "change-pin", [ctx, o, new_pin] { return RunChangePin(*ctx, *o, *new_pin); }));
-}
+auto new_pin = std::make_shared<SecretOpts>();
+CLI::App* change = wallet_cmd->add_subcommand("change-pin", "re-wrap the database key under a new PIN");
+AddWalletStoreOptions(change, *o);
+AddSecretOptions(change, *new_pin, "new-pin", kNewPinEnv);
+change->callback(Action(ctx, "change-pin", [ctx, o, new_pin] { return RunChangePin(*ctx, *o, *new_pin); }));
+}  // namespace wathiq::cli
 
 }  // namespace wathiq::cli

@@ -26,7 +26,7 @@ Status RunStoreShow(const Ctx& ctx, const WalletStoreOpts& o, int64_t id);
 
 struct StorePresentOpts {
   int64_t id = 0;
-  std::string batch;      // or: the next unused credential of this single-use batch
+  std::string batch;  // or: the next unused credential of this single-use batch
   std::string profile;
   std::string disclose;   // comma separated
   std::string challenge;  // a file with the WQC text

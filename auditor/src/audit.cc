@@ -44,7 +44,8 @@ const AgencyKeys* AuditTrust::AgencyForUri(std::string_view uri) const {
 namespace internal {
 
 Result<uint64_t> ParseCanonicalDecimal(std::string_view s) {
-  if (s.empty() || s.size() > 19 || (s.size() > 1 && s[0] == '0')) return Fail(Errc::kMalformed, "not a canonical decimal");
+  if (s.empty() || s.size() > 19 || (s.size() > 1 && s[0] == '0'))
+    return Fail(Errc::kMalformed, "not a canonical decimal");
   uint64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return Fail(Errc::kMalformed, "not a canonical decimal");
@@ -61,15 +62,17 @@ Result<LogView> OpenLog(const AuditInput& in, Findings& f) {
   auto key = log::NoteVerifier::FromVerifierKey(in.trust.log_verifier_key);
   if (!key) return Fail(Errc::kInvalidArgument, "the log's verifier key: " + key.error().message);
   if (in.held_checkpoint && in.held_checkpoint->origin != in.trust.log_origin) {
-    return Fail(Errc::kInvalidArgument, "the held checkpoint is for another log (origin " +
-                                            Quoted(in.held_checkpoint->origin) + ")");
+    return Fail(Errc::kInvalidArgument,
+                "the held checkpoint is for another log (origin " + Quoted(in.held_checkpoint->origin) + ")");
   }
   const fs::path dir = in.audit_dir / "checkpoints";
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Fail(Errc::kNotFound, "no checkpoints/ folder in the audit folder " + in.audit_dir.string());
+  if (!fs::is_directory(dir, ec))
+    return Fail(Errc::kNotFound, "no checkpoints/ folder in the audit folder " + in.audit_dir.string());
   size_t files = 0;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (++files > in.limits.max_checkpoint_files) return Fail(Errc::kLimit, "more than " + std::to_string(in.limits.max_checkpoint_files) + " checkpoint files");
+    if (++files > in.limits.max_checkpoint_files)
+      return Fail(Errc::kLimit, "more than " + std::to_string(in.limits.max_checkpoint_files) + " checkpoint files");
     const std::string name = it->path().filename().string();
     const std::string rel = "checkpoints/" + name;
     auto size = ParseCanonicalDecimal(name);
@@ -85,11 +88,25 @@ Result<LogView> OpenLog(const AuditInput& in, Findings& f) {
     }
     auto cp = log::OpenCheckpoint(AsString(*text), *key, in.trust.log_origin);
     if (!cp) {
-      f.Add(Finding{"checkpoint_bad_signature", "not a checkpoint of this log signed by its key: " + cp.error().message, {}, {}, {}, {}, {}, rel});
+      f.Add(Finding{"checkpoint_bad_signature",
+                    "not a checkpoint of this log signed by its key: " + cp.error().message,
+                    {},
+                    {},
+                    {},
+                    {},
+                    {},
+                    rel});
       continue;
     }
     if (cp->size != *size) {
-      f.Add(Finding{"checkpoint_misfiled", "the file holds the checkpoint of size " + std::to_string(cp->size), {}, {}, {}, {}, {}, rel});
+      f.Add(Finding{"checkpoint_misfiled",
+                    "the file holds the checkpoint of size " + std::to_string(cp->size),
+                    {},
+                    {},
+                    {},
+                    {},
+                    {},
+                    rel});
       continue;
     }
     v.checkpoints.emplace(*size, std::move(*cp));
@@ -99,7 +116,9 @@ Result<LogView> OpenLog(const AuditInput& in, Findings& f) {
 
   const std::string log_url = in.log_url.value_or("https://" + in.trust.log_origin);
   auto log_dir = PublicPathOf(in.public_dir, log_url);
-  if (!log_dir) return Fail(Errc::kInvalidArgument, "the log's URL " + Quoted(log_url, 256) + ": " + log_dir.error().message + " (give the log URL)");
+  if (!log_dir)
+    return Fail(Errc::kInvalidArgument,
+                "the log's URL " + Quoted(log_url, 256) + ": " + log_dir.error().message + " (give the log URL)");
   v.public_log_dir = *log_dir;
   v.public_log_rel = fs::path(log_url.substr(8)).generic_string();
   const std::string cp_rel = v.public_log_rel + "/checkpoint";
@@ -107,13 +126,27 @@ Result<LogView> OpenLog(const AuditInput& in, Findings& f) {
   if (!text) {
     f.Add(Finding{"public_checkpoint_invalid", "unreadable: " + text.error().message, {}, {}, {}, {}, {}, cp_rel});
   } else if (auto cp = log::OpenCheckpoint(AsString(*text), *key, in.trust.log_origin); !cp) {
-    f.Add(Finding{"public_checkpoint_invalid", "not a checkpoint of this log signed by its key: " + cp.error().message, {}, {}, {}, {}, {}, cp_rel});
+    f.Add(Finding{"public_checkpoint_invalid",
+                  "not a checkpoint of this log signed by its key: " + cp.error().message,
+                  {},
+                  {},
+                  {},
+                  {},
+                  {},
+                  cp_rel});
   } else {
     auto it = v.checkpoints.find(cp->size);
     if (it == v.checkpoints.end() || it->second.root != cp->root) {
-      f.Add(Finding{"public_checkpoint_not_in_audit", "the public checkpoint of size " + std::to_string(cp->size) +
-                        (it == v.checkpoints.end() ? " is not in the audit folder" : " has another root than the audit folder's"),
-                    {}, {}, {}, {}, {}, cp_rel});
+      f.Add(Finding{
+          "public_checkpoint_not_in_audit",
+          "the public checkpoint of size " + std::to_string(cp->size) +
+              (it == v.checkpoints.end() ? " is not in the audit folder" : " has another root than the audit folder's"),
+          {},
+          {},
+          {},
+          {},
+          {},
+          cp_rel});
     }
     v.public_checkpoint = std::move(*cp);
   }
@@ -126,20 +159,34 @@ Result<LogView> OpenLog(const AuditInput& in, Findings& f) {
   return v;
 }
 
-void CheckSignedRoots(const AuditInput& in, const LogView& v, const log::MemoryTree& tree, Findings& f, uint64_t* checked) {
+void CheckSignedRoots(const AuditInput& in, const LogView& v, const log::MemoryTree& tree, Findings& f,
+                      uint64_t* checked) {
   auto check = [&](const log::Checkpoint& cp, const std::string& file) {
     if (cp.size > tree.size()) {
-      f.Add(Finding{"checkpoint_unverifiable", "the audit folder's entries end at " + std::to_string(tree.size()) +
-                        ", before this checkpoint's size " + std::to_string(cp.size), {}, {}, {}, {}, {}, file});
+      f.Add(Finding{"checkpoint_unverifiable",
+                    "the audit folder's entries end at " + std::to_string(tree.size()) +
+                        ", before this checkpoint's size " + std::to_string(cp.size),
+                    {},
+                    {},
+                    {},
+                    {},
+                    {},
+                    file});
       return;
     }
     ++*checked;
     auto root = log::TreeRoot(tree, cp.size);
     if (!root || *root != cp.root) {
-      f.Add(Finding{"checkpoint_root_mismatch", "entries 0.." + std::to_string(cp.size) + "-1 of the audit folder hash to " +
+      f.Add(Finding{"checkpoint_root_mismatch",
+                    "entries 0.." + std::to_string(cp.size) + "-1 of the audit folder hash to " +
                         (root ? HexOf(*root) : std::string("nothing")) + ", not to the signed root " + HexOf(cp.root) +
-                        ": an entry was changed, removed or inserted", cp.size ? std::optional<uint64_t>(cp.size - 1) : std::nullopt,
-                    {}, {}, {}, {}, file});
+                        ": an entry was changed, removed or inserted",
+                    cp.size ? std::optional<uint64_t>(cp.size - 1) : std::nullopt,
+                    {},
+                    {},
+                    {},
+                    {},
+                    file});
     }
   };
   for (const auto& [size, cp] : v.checkpoints) check(cp, "checkpoints/" + std::to_string(size));
@@ -157,18 +204,20 @@ void CheckSignedRoots(const AuditInput& in, const LogView& v, const log::MemoryT
     auto root = log::TreeRoot(tree, held.size);
     if (!root || *root != held.root) {
       f.Add("log_rewritten", "entries 0.." + std::to_string(held.size) + "-1 now hash to " +
-                                 (root ? HexOf(*root) : std::string("nothing")) + ", not to the root " + HexOf(held.root) +
-                                 " of the checkpoint held before: the log was rewritten");
+                                 (root ? HexOf(*root) : std::string("nothing")) + ", not to the root " +
+                                 HexOf(held.root) + " of the checkpoint held before: the log was rewritten");
     }
   }
   if (v.public_checkpoint && held.size <= v.public_checkpoint->size) {
     log::TileNodeSource tiles(v.public_log_dir, v.public_checkpoint->size);
     auto proof = log::ConsistencyProof(tiles, held.size, v.public_checkpoint->size);
-    Status ok = proof ? log::VerifyConsistency(held.size, v.public_checkpoint->size, *proof, held.root, v.public_checkpoint->root)
+    Status ok = proof ? log::VerifyConsistency(held.size, v.public_checkpoint->size, *proof, held.root,
+                                               v.public_checkpoint->root)
                       : Status(Fail(proof.error()));
     if (!ok) {
       f.Add("checkpoint_inconsistent", "no consistency from the held checkpoint (size " + std::to_string(held.size) +
-                                           ") to the public checkpoint (size " + std::to_string(v.public_checkpoint->size) +
+                                           ") to the public checkpoint (size " +
+                                           std::to_string(v.public_checkpoint->size) +
                                            ") through the public tiles: " + ok.error().message);
     }
   }
@@ -229,7 +278,8 @@ TokenRec LoadToken(Bytes bytes, const std::string& file, const AuditInput& in, F
     if (!last_error) {
       f.Add(TokenFinding("token_unknown_signer", "no status-list signer of any agency has kid " + ToHex(*kid), file));
     } else if (last_error->code == Errc::kBadSignature) {
-      f.Add(TokenFinding("token_bad_signature", "the signature does not verify with the agency's status-list signer", file));
+      f.Add(TokenFinding("token_bad_signature", "the signature does not verify with the agency's status-list signer",
+                         file));
     } else {
       f.Add(TokenFinding("token_unreadable", last_error->message, file));
     }
@@ -242,18 +292,21 @@ TokenRec LoadToken(Bytes bytes, const std::string& file, const AuditInput& in, F
   r.check.size = r.claims.log_checkpoint ? r.claims.log_checkpoint->size : 0;
   const AgencyKeys* owner = in.trust.AgencyForUri(r.claims.sub);
   if (owner != signer_agency) {
-    f.Add(TokenFinding("token_wrong_agency", "signed by agency \"" + signer_agency->id + "\" but its list belongs to " +
-                                                 (owner ? "agency \"" + owner->id + "\"" : std::string("no agency")),
+    f.Add(TokenFinding("token_wrong_agency",
+                       "signed by agency \"" + signer_agency->id + "\" but its list belongs to " +
+                           (owner ? "agency \"" + owner->id + "\"" : std::string("no agency")),
                        file, r.claims.sub));
     return r;
   }
   if (!r.claims.log_checkpoint || r.claims.log_checkpoint->origin != in.trust.log_origin) {
-    f.Add(TokenFinding("token_wrong_log", "its log_checkpoint does not name this log (origin " + Quoted(in.trust.log_origin) + ")",
-                       file, r.claims.sub));
+    f.Add(TokenFinding("token_wrong_log",
+                       "its log_checkpoint does not name this log (origin " + Quoted(in.trust.log_origin) + ")", file,
+                       r.claims.sub));
     return r;
   }
   if (verified->list().bits() != 2) {
-    f.Add(TokenFinding("token_bits", "a list of " + std::to_string(verified->list().bits()) + " bits, not 2", file, r.claims.sub));
+    f.Add(TokenFinding("token_bits", "a list of " + std::to_string(verified->list().bits()) + " bits, not 2", file,
+                       r.claims.sub));
     return r;
   }
   r.bytes = std::move(bytes);
@@ -303,13 +356,15 @@ Status LoadHistory(const AuditInput& in, Findings& f, std::vector<TokenRec>& out
     }
     total += bytes->size();
     if (total > in.limits.max_total_token_bytes) {
-      return Fail(Errc::kLimit, "the token history holds more than " + std::to_string(in.limits.max_total_token_bytes) + " bytes");
+      return Fail(Errc::kLimit,
+                  "the token history holds more than " + std::to_string(in.limits.max_total_token_bytes) + " bytes");
     }
     TokenRec r = LoadToken(std::move(*bytes), rel, in, f);
     r.check.in_history = true;
     if (r.check.signature_ok && (r.claims.sub != uri || r.check.size != *size || r.check.iat != *iat)) {
-      f.Add(TokenFinding("token_misfiled", "the token is for " + Quoted(r.claims.sub, 256) + " at size " +
-                                               std::to_string(r.check.size) + ", iat " + std::to_string(r.check.iat),
+      f.Add(TokenFinding("token_misfiled",
+                         "the token is for " + Quoted(r.claims.sub, 256) + " at size " + std::to_string(r.check.size) +
+                             ", iat " + std::to_string(r.check.iat),
                          rel, r.claims.sub));
     }
     out.push_back(std::move(r));
@@ -354,12 +409,14 @@ void LoadPublic(const AuditInput& in, Findings& f, std::vector<TokenRec>& recs) 
       }
       const std::string uri = u.get<std::string>();
       if (in.trust.AgencyForUri(uri) != &a) {
-        f.Add(TokenFinding("aggregation_foreign_uri", "agency \"" + a.id + "\" names a list outside its prefixes", agg_rel, uri));
+        f.Add(TokenFinding("aggregation_foreign_uri", "agency \"" + a.id + "\" names a list outside its prefixes",
+                           agg_rel, uri));
         continue;
       }
       auto tpath = PublicPathOf(in.public_dir, uri);  // in the grammar: AgencyForUri matched
       const std::string rel = uri.substr(8);
-      auto bytes = tpath ? ReadFileBytes(tpath->string(), in.limits.max_token_bytes) : Result<Bytes>(Fail(tpath.error()));
+      auto bytes =
+          tpath ? ReadFileBytes(tpath->string(), in.limits.max_token_bytes) : Result<Bytes>(Fail(tpath.error()));
       if (!bytes) {
         f.Add(TokenFinding("public_token_missing", bytes.error().message, rel, uri));
         continue;
@@ -371,16 +428,19 @@ void LoadPublic(const AuditInput& in, Findings& f, std::vector<TokenRec>& recs) 
         r.check.in_public = true;
         r.check.files.push_back(rel);
         if (r.check.signature_ok && r.claims.sub != uri) {
-          f.Add(TokenFinding("public_token_wrong_list", "the token served for this list is for " + Quoted(r.claims.sub, 256), rel, uri));
+          f.Add(TokenFinding("public_token_wrong_list",
+                             "the token served for this list is for " + Quoted(r.claims.sub, 256), rel, uri));
         }
         continue;
       }
       TokenRec r = LoadToken(std::move(*bytes), rel, in, f);
       r.check.in_public = true;
       if (r.check.signature_ok && r.claims.sub != uri) {
-        f.Add(TokenFinding("public_token_wrong_list", "the token served for this list is for " + Quoted(r.claims.sub, 256), rel, uri));
+        f.Add(TokenFinding("public_token_wrong_list",
+                           "the token served for this list is for " + Quoted(r.claims.sub, 256), rel, uri));
       }
-      f.Add(TokenFinding("public_token_not_in_history", "the public token is not in the audit folder's token history", rel, uri));
+      f.Add(TokenFinding("public_token_not_in_history", "the public token is not in the audit folder's token history",
+                         rel, uri));
       by_sha.emplace(std::string(sha.begin(), sha.end()), recs.size());
       recs.push_back(std::move(r));
     }
@@ -404,9 +464,16 @@ void Compare(TokenRec& r, const Replayer& rp, const log::MemoryTree& tree, const
   r.check.compared = true;
   auto root = log::TreeRoot(tree, r.check.size);
   if (!root || *root != r.claims.log_checkpoint->root) {
-    f.Add(Finding{"token_root_mismatch", "the token names root " + HexOf(r.claims.log_checkpoint->root) + " at size " +
-                      std::to_string(r.check.size) + "; the entries give " + (root ? HexOf(*root) : std::string("nothing")),
-                  {}, uri, {}, {}, {}, file});
+    f.Add(Finding{"token_root_mismatch",
+                  "the token names root " + HexOf(r.claims.log_checkpoint->root) + " at size " +
+                      std::to_string(r.check.size) + "; the entries give " +
+                      (root ? HexOf(*root) : std::string("nothing")),
+                  {},
+                  uri,
+                  {},
+                  {},
+                  {},
+                  file});
   }
   auto parsed = status::ParseStatusListToken(r.bytes, TokenParseOptions(in.limits));
   if (!parsed) {  // it parsed when its signature was checked: the same bytes
@@ -417,7 +484,8 @@ void Compare(TokenRec& r, const Replayer& rp, const log::MemoryTree& tree, const
   std::vector<uint64_t> beyond;
   auto rebuilt = rp.Rebuild(uri, published.size(), &beyond);
   if (!rebuilt) {
-    f.Add(TokenFinding("token_unreadable", "cannot rebuild a list of its length: " + rebuilt.error().message, file, uri));
+    f.Add(
+        TokenFinding("token_unreadable", "cannot rebuild a list of its length: " + rebuilt.error().message, file, uri));
     return;
   }
   const Bytes& a = rebuilt->packed();
@@ -430,18 +498,34 @@ void Compare(TokenRec& r, const Replayer& rp, const log::MemoryTree& tree, const
       if (ev == pv) continue;
       uint64_t idx = uint64_t{i} * 4 + k;
       if (r.check.differences++ < cap) {
-        std::string what = ev == status::kStatusInvalid && pv != status::kStatusInvalid ? " (a silent un-revocation)" : "";
-        f.Add(Finding{"status_mismatch", "index " + std::to_string(idx) + ": the entries say " + std::string(ValueName(ev)) +
-                          ", the token says " + std::string(ValueName(pv)) + what, {}, uri, idx, ev, pv, file});
+        std::string what =
+            ev == status::kStatusInvalid && pv != status::kStatusInvalid ? " (a silent un-revocation)" : "";
+        f.Add(Finding{"status_mismatch",
+                      "index " + std::to_string(idx) + ": the entries say " + std::string(ValueName(ev)) +
+                          ", the token says " + std::string(ValueName(pv)) + what,
+                      {},
+                      uri,
+                      idx,
+                      ev,
+                      pv,
+                      file});
       }
     }
   }
   if (r.check.differences > cap) {
-    f.Add(TokenFinding("status_mismatch", std::to_string(r.check.differences - cap) + " more differing slots in this token", file, uri));
+    f.Add(TokenFinding("status_mismatch",
+                       std::to_string(r.check.differences - cap) + " more differing slots in this token", file, uri));
   }
   for (size_t i = 0; i < beyond.size() && i < cap; ++i) {
-    f.Add(Finding{"index_beyond_list", "the entries use index " + std::to_string(beyond[i]) + ", beyond the token's " +
-                      std::to_string(published.size()) + " entries", {}, uri, beyond[i], {}, {}, file});
+    f.Add(Finding{"index_beyond_list",
+                  "the entries use index " + std::to_string(beyond[i]) + ", beyond the token's " +
+                      std::to_string(published.size()) + " entries",
+                  {},
+                  uri,
+                  beyond[i],
+                  {},
+                  {},
+                  file});
   }
 }
 
@@ -459,14 +543,16 @@ Result<AuditReport> RebuildAndCompare(const AuditInput& in) {
 
   std::vector<TokenRec> recs;
   WQ_TRY(LoadHistory(in, f, recs));
-  std::sort(recs.begin(), recs.end(), [](const TokenRec& a, const TokenRec& b) { return a.check.files < b.check.files; });
+  std::sort(recs.begin(), recs.end(),
+            [](const TokenRec& a, const TokenRec& b) { return a.check.files < b.check.files; });
   LoadPublic(in, f, recs);
   std::vector<size_t> due;
   for (size_t i = 0; i < recs.size(); ++i) {
     if (!recs[i].usable) continue;
     if (recs[i].check.size > v.size) {
-      f.Add(TokenFinding("token_checkpoint_beyond_log", "the token names size " + std::to_string(recs[i].check.size) +
-                                                            "; the log has " + std::to_string(v.size) + " entries",
+      f.Add(TokenFinding("token_checkpoint_beyond_log",
+                         "the token names size " + std::to_string(recs[i].check.size) + "; the log has " +
+                             std::to_string(v.size) + " entries",
                          recs[i].check.files.front(), recs[i].claims.sub));
       continue;
     }
@@ -489,25 +575,36 @@ Result<AuditReport> RebuildAndCompare(const AuditInput& in) {
   };
   compare_due();
   uint64_t read = 0;
-  Status walked = ForEachEntry(in.audit_dir, v.size, [&](uint64_t pos, ByteView bytes) -> Status {
-    tree.Append(log::LeafHash(bytes));
-    if (auto e = log::DecodeEntry(bytes)) {
-      rp.Apply(*e);
-    } else {
-      f.Add(Finding{"entry_malformed", "entry " + std::to_string(pos) + ": " + e.error().message, pos, {}, {}, {}, {}, {}});
-      rp.Skip();
-    }
-    compare_due();
-    return Ok();
-  }, &read);
+  Status walked = ForEachEntry(
+      in.audit_dir, v.size,
+      [&](uint64_t pos, ByteView bytes) -> Status {
+        tree.Append(log::LeafHash(bytes));
+        if (auto e = log::DecodeEntry(bytes)) {
+          rp.Apply(*e);
+        } else {
+          f.Add(Finding{
+              "entry_malformed", "entry " + std::to_string(pos) + ": " + e.error().message, pos, {}, {}, {}, {}, {}});
+          rp.Skip();
+        }
+        compare_due();
+        return Ok();
+      },
+      &read);
   if (!walked) {
-    f.Add(Finding{std::string(walked.error().reason_code()), walked.error().message + " (entries read: " + std::to_string(read) + ")",
-                  read, {}, {}, {}, {}, {}});
+    f.Add(Finding{std::string(walked.error().reason_code()),
+                  walked.error().message + " (entries read: " + std::to_string(read) + ")",
+                  read,
+                  {},
+                  {},
+                  {},
+                  {},
+                  {}});
   }
   for (; next < due.size(); ++next) {
-    f.Add(TokenFinding("token_unverifiable", "the audit folder's entries end before the token's size " +
-                                                 std::to_string(recs[due[next]].check.size),
-                       recs[due[next]].check.files.front(), recs[due[next]].claims.sub));
+    f.Add(TokenFinding(
+        "token_unverifiable",
+        "the audit folder's entries end before the token's size " + std::to_string(recs[due[next]].check.size),
+        recs[due[next]].check.files.front(), recs[due[next]].claims.sub));
   }
   r.entries_replayed = tree.size();
   if (auto root = log::TreeRoot(tree, tree.size())) r.root = *root;
@@ -523,7 +620,8 @@ Result<AuditReport> RebuildAndCompare(const AuditInput& in) {
       auto want = log::ComputeHashTile(tree, t);
       auto got = log::ReadTile(v.public_log_dir, t);
       if (!got) {
-        f.Add(TokenFinding(got.error().code == Errc::kNotFound ? "tile_missing" : "tile_mismatch", got.error().message, rel));
+        f.Add(TokenFinding(got.error().code == Errc::kNotFound ? "tile_missing" : "tile_mismatch", got.error().message,
+                           rel));
       } else if (!want || *want != *got) {
         f.Add(TokenFinding("tile_mismatch", "the hash tile differs from the tree the entries give", rel));
       }
@@ -533,7 +631,8 @@ Result<AuditReport> RebuildAndCompare(const AuditInput& in) {
   // Every token is in a status_list_published entry of its list at or after its size; every such entry's
   // token is in the history.
   std::unordered_map<std::string, std::vector<const Publication*>> pubs;
-  for (const Publication& p : rp.publications()) pubs[std::string(p.token_sha256.begin(), p.token_sha256.end())].push_back(&p);
+  for (const Publication& p : rp.publications())
+    pubs[std::string(p.token_sha256.begin(), p.token_sha256.end())].push_back(&p);
   std::unordered_map<std::string, bool> history;
   for (const TokenRec& t : recs) {
     const std::string key(t.check.sha256.begin(), t.check.sha256.end());
@@ -545,15 +644,22 @@ Result<AuditReport> RebuildAndCompare(const AuditInput& in) {
       for (const Publication* p : it->second) ok = ok || (p->uri == t.claims.sub && p->entry >= t.check.size);
     }
     if (!ok) {
-      f.Add(TokenFinding("token_not_logged", it == pubs.end() ? "no status_list_published entry has its SHA-256"
-                                                              : "its SHA-256 is logged for another list or before its checkpoint",
+      f.Add(TokenFinding("token_not_logged",
+                         it == pubs.end() ? "no status_list_published entry has its SHA-256"
+                                          : "its SHA-256 is logged for another list or before its checkpoint",
                          t.check.files.front(), t.claims.sub));
     }
   }
   for (const Publication& p : rp.publications()) {
     if (!history.count(std::string(p.token_sha256.begin(), p.token_sha256.end()))) {
-      f.Add(Finding{"published_token_missing", "the token this entry published is not in the audit folder's history",
-                    p.entry, p.uri, {}, {}, {}, {}});
+      f.Add(Finding{"published_token_missing",
+                    "the token this entry published is not in the audit folder's history",
+                    p.entry,
+                    p.uri,
+                    {},
+                    {},
+                    {},
+                    {}});
     }
   }
 
@@ -569,10 +675,16 @@ Result<AuditReport> RebuildAndCompare(const AuditInput& in) {
   r.lists = rp.Lists();
   for (const auto& [uri, first_issue] : r.lists) {
     if (first_issue < latest_publication && !served.count(uri)) {
-      f.Add(Finding{"list_not_published", "credentials were issued into this list (first at entry " +
-                        std::to_string(first_issue) + ") before the latest publication (size " +
-                        std::to_string(latest_publication) + "), but no agency's aggregation serves a token for it",
-                    first_issue, uri, {}, {}, {}, {}});
+      f.Add(Finding{"list_not_published",
+                    "credentials were issued into this list (first at entry " + std::to_string(first_issue) +
+                        ") before the latest publication (size " + std::to_string(latest_publication) +
+                        "), but no agency's aggregation serves a token for it",
+                    first_issue,
+                    uri,
+                    {},
+                    {},
+                    {},
+                    {}});
     }
   }
   r.credentials = rp.credentials();
@@ -593,7 +705,8 @@ std::string AuditReport::ToJson() const {
             {"tiles_checked", tiles_checked},
             {"credentials", credentials},
             {"seconds", seconds}};
-  if (public_checkpoint) j["public_checkpoint"] = {{"size", public_checkpoint->size}, {"root", HexOf(public_checkpoint->root)}};
+  if (public_checkpoint)
+    j["public_checkpoint"] = {{"size", public_checkpoint->size}, {"root", HexOf(public_checkpoint->root)}};
   json lj = json::array();
   for (const auto& [uri, first] : lists) lj.push_back({{"uri", SafeText(uri)}, {"first_issue", first}});
   j["lists"] = lj;
@@ -601,9 +714,15 @@ std::string AuditReport::ToJson() const {
   for (const TokenCheck& t : tokens) {
     json files = json::array();
     for (const auto& p : t.files) files.push_back(SafeText(p));
-    tj.push_back({{"files", files}, {"uri", SafeText(t.uri)}, {"size", t.size}, {"iat", t.iat},
-                  {"in_history", t.in_history}, {"in_public", t.in_public}, {"signature_ok", t.signature_ok},
-                  {"compared", t.compared}, {"differences", t.differences},
+    tj.push_back({{"files", files},
+                  {"uri", SafeText(t.uri)},
+                  {"size", t.size},
+                  {"iat", t.iat},
+                  {"in_history", t.in_history},
+                  {"in_public", t.in_public},
+                  {"signature_ok", t.signature_ok},
+                  {"compared", t.compared},
+                  {"differences", t.differences},
                   {"sha256", ToHex(ByteView(t.sha256.data(), t.sha256.size()))}});
   }
   j["tokens"] = tj;

@@ -38,12 +38,15 @@ Status ForEachEntry(const std::filesystem::path& audit_dir, uint64_t size,
       if (data.error().code == Errc::kNotFound) {
         return Fail(Error(Errc::kNotFound, "entry bundle " + name + " is missing", "entry_bundle_missing"));
       }
-      return Fail(Error(data.error().code, "entry bundle " + name + ": " + data.error().message, "entry_bundle_malformed"));
+      return Fail(
+          Error(data.error().code, "entry bundle " + name + ": " + data.error().message, "entry_bundle_malformed"));
     }
     auto entries = log::ParseEntryBundle(*data, found_width);
     if (!entries) {
-      return Fail(Error(Errc::kMalformed, "entry bundle " + log::TilePath(log::TileId{true, 0, n, found_width}) + ": " +
-                                             entries.error().message, "entry_bundle_malformed"));
+      return Fail(
+          Error(Errc::kMalformed,
+                "entry bundle " + log::TilePath(log::TileId{true, 0, n, found_width}) + ": " + entries.error().message,
+                "entry_bundle_malformed"));
     }
     for (unsigned i = 0; i < width; ++i) {
       WQ_TRY(visit(n * log::kTileWidth + i, (*entries)[i]));

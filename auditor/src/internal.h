@@ -26,6 +26,7 @@ std::string HexOf(const log::Hash& h);
 Result<LogView> OpenLog(const AuditInput& in, Findings& f);
 // Each signed checkpoint's root against the tree; the held checkpoint (log_truncated, log_rewritten,
 // checkpoint_inconsistent through the public tiles).
-void CheckSignedRoots(const AuditInput& in, const LogView& v, const log::MemoryTree& tree, Findings& f, uint64_t* checked);
+void CheckSignedRoots(const AuditInput& in, const LogView& v, const log::MemoryTree& tree, Findings& f,
+                      uint64_t* checked);
 
 }  // namespace wathiq::auditor::internal

@@ -45,14 +45,10 @@ void Replayer::Report(std::string kind, std::string message, const log::Entry& e
 
 void Replayer::Apply(const log::Entry& e) {
   switch (e.event) {
-    case log::Event::kIssue:
-      ApplyIssue(e);
-      break;
+    case log::Event::kIssue: ApplyIssue(e); break;
     case log::Event::kRevoke:
     case log::Event::kSuspend:
-    case log::Event::kReinstate:
-      ApplyChange(e);
-      break;
+    case log::Event::kReinstate: ApplyChange(e); break;
     case log::Event::kStatusListPublished:
       if (!e.status_uri || !e.token_sha256) {
         Report("entry_incomplete", "no status_uri or token_sha256", e);
@@ -62,8 +58,7 @@ void Replayer::Apply(const log::Entry& e) {
       break;
     case log::Event::kKeyAdded:
     case log::Event::kKeyRetired:
-    case log::Event::kTrustList:
-      break;
+    case log::Event::kTrustList: break;
   }
   ++size_;
 }
@@ -77,13 +72,17 @@ void Replayer::ApplyIssue(const log::Entry& e) {
   if (options_.agency_of_uri) {
     auto owner = options_.agency_of_uri(*e.status_uri);
     if (!owner || *owner != e.agency) {
-      Report("uri_not_agency", "agency \"" + e.agency + "\" issued into a list " +
-                                   (owner ? "of agency \"" + *owner + "\"" : std::string("no agency owns")), e);
+      Report("uri_not_agency",
+             "agency \"" + e.agency + "\" issued into a list " +
+                 (owner ? "of agency \"" + *owner + "\"" : std::string("no agency owns")),
+             e);
     }
   }
   if (idx >= options_.max_index) {
-    Report("index_out_of_range", "index " + std::to_string(idx) + " is beyond any list (" +
-                                     std::to_string(options_.max_index) + " entries at most)", e);
+    Report("index_out_of_range",
+           "index " + std::to_string(idx) + " is beyond any list (" + std::to_string(options_.max_index) +
+               " entries at most)",
+           e);
     return;
   }
   uint32_t uri = ListFor(*e.status_uri);
@@ -122,15 +121,15 @@ void Replayer::ApplyChange(const log::Entry& e) {
   } else {
     Cred& c = cred->second;
     if (uri_names_[c.uri] != *e.status_uri || c.index != idx) {
-      Report("slot_mismatch", "credential " + id + " was issued at " + uri_names_[c.uri] + " index " +
-                                  std::to_string(c.index), e);
+      Report("slot_mismatch",
+             "credential " + id + " was issued at " + uri_names_[c.uri] + " index " + std::to_string(c.index), e);
     }
     if (e.doc_type && doc_type_names_[c.doc_type] != *e.doc_type) {
       Report("doc_type_mismatch", "credential " + id + " was issued as " + doc_type_names_[c.doc_type], e);
     }
     if (agency_names_[c.agency] != e.agency) {
-      Report("agency_mismatch", "agency \"" + e.agency + "\" acted on a credential of agency \"" +
-                                    agency_names_[c.agency] + "\"", e);
+      Report("agency_mismatch",
+             "agency \"" + e.agency + "\" acted on a credential of agency \"" + agency_names_[c.agency] + "\"", e);
     }
     if (c.state == status::kStatusInvalid) {
       Report("event_after_revoke", "credential " + id + " was revoked before (revocation is final)", e);
@@ -145,23 +144,19 @@ void Replayer::ApplyChange(const log::Entry& e) {
   // The bits follow the slot the entry names (docs/PUBLICATION.md: revoke -> 1, suspend -> 2, reinstate ->
   // 0), revocation final per slot, whether or not the history above made sense.
   if (idx >= options_.max_index) {
-    Report("index_out_of_range", "index " + std::to_string(idx) + " is beyond any list (" +
-                                     std::to_string(options_.max_index) + " entries at most)", e);
+    Report("index_out_of_range",
+           "index " + std::to_string(idx) + " is beyond any list (" + std::to_string(options_.max_index) +
+               " entries at most)",
+           e);
     return;
   }
   uint8_t& v = lists_[ListFor(*e.status_uri)].slots.try_emplace(idx, status::kStatusValid).first->second;
   const uint8_t issued = v & kIssued;
   if ((v & kValueMask) == status::kStatusInvalid) return;
   switch (e.event) {
-    case log::Event::kRevoke:
-      v = status::kStatusInvalid | issued;
-      break;
-    case log::Event::kSuspend:
-      v = status::kStatusSuspended | issued;
-      break;
-    default:
-      v = status::kStatusValid | issued;
-      break;
+    case log::Event::kRevoke: v = status::kStatusInvalid | issued; break;
+    case log::Event::kSuspend: v = status::kStatusSuspended | issued; break;
+    default: v = status::kStatusValid | issued; break;
   }
 }
 
@@ -171,7 +166,8 @@ uint32_t Replayer::ListFor(const std::string& uri) {
   return id;
 }
 
-Result<status::StatusList> Replayer::Rebuild(std::string_view uri, uint64_t entries, std::vector<uint64_t>* beyond) const {
+Result<status::StatusList> Replayer::Rebuild(std::string_view uri, uint64_t entries,
+                                             std::vector<uint64_t>* beyond) const {
   WQ_ASSIGN(status::StatusList list, status::StatusList::Create(2, entries, std::max(entries, options_.max_index)));
   auto it = uri_ids_.find(std::string(uri));
   if (it == uri_ids_.end()) return list;

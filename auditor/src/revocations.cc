@@ -22,14 +22,18 @@ Result<RevocationReport> ReadRevocations(const AuditInput& in) {
   WQ_TRY(ForEachEntry(in.audit_dir, cp.size, [&](uint64_t pos, ByteView bytes) -> Status {
     tree.Append(log::LeafHash(bytes));
     auto e = log::DecodeEntry(bytes);
-    if (!e) return Fail(Error(Errc::kMalformed, "entry " + std::to_string(pos) + ": " + e.error().message, "entry_malformed"));
+    if (!e)
+      return Fail(
+          Error(Errc::kMalformed, "entry " + std::to_string(pos) + ": " + e.error().message, "entry_malformed"));
     rp.Apply(*e);
     return Ok();
   }));
   WQ_ASSIGN(log::Hash root, log::TreeRoot(tree, cp.size));
   if (root != cp.root) {
-    return Fail(Error(Errc::kBadSignature, "the audit folder's entries do not hash to the root the log signed at size " +
-                                               std::to_string(cp.size), "checkpoint_root_mismatch"));
+    return Fail(
+        Error(Errc::kBadSignature,
+              "the audit folder's entries do not hash to the root the log signed at size " + std::to_string(cp.size),
+              "checkpoint_root_mismatch"));
   }
   RevocationReport r;
   r.origin = cp.origin;

@@ -66,7 +66,8 @@ Result<std::string> Str(const json& j, const char* key, bool required, const std
 Result<uint64_t> UInt(const json& j, const char* key, uint64_t def, const std::string& where) {
   auto it = j.find(key);
   if (it == j.end()) return def;
-  if (!it->is_number_unsigned()) return Fail(Errc::kInvalidArgument, where + ": \"" + key + "\" must be a whole number");
+  if (!it->is_number_unsigned())
+    return Fail(Errc::kInvalidArgument, where + ": \"" + key + "\" must be a whole number");
   return it->get<uint64_t>();
 }
 
@@ -88,7 +89,8 @@ Result<KeySpec> ParseKeySpec(const json& j, const std::string& base, const std::
   WQ_ASSIGN(k.key_label, Str(j, "key_label", false, where));
   k.file = Resolve(base, k.file);
   bool token = !k.pkcs11_module.empty() || !k.token_label.empty() || !k.key_label.empty();
-  if (k.file.empty() == !token) return Fail(Errc::kInvalidArgument, where + ": give either \"file\" or the pkcs11 fields");
+  if (k.file.empty() == !token)
+    return Fail(Errc::kInvalidArgument, where + ": give either \"file\" or the pkcs11 fields");
   if (token && (k.pkcs11_module.empty() || k.token_label.empty() || k.key_label.empty())) {
     return Fail(Errc::kInvalidArgument, where + ": a token key needs pkcs11_module, token_label and key_label");
   }
@@ -170,7 +172,8 @@ Result<std::unique_ptr<AgencyRt>> OpenAgency(const AgencyConfig& cfg, const KeyO
   WQ_ASSIGN(Bytes st_der, ReadCertDer(cfg.status_signer_cert));
   WQ_ASSIGN(keys::Certificate st_cert, keys::Certificate::FromDer(st_der));
   if (!(st_cert.public_key() == rt->status_key.cached_public_key())) {
-    return Fail(Errc::kInvalidArgument, "agency " + cfg.id + ": the status-list signer key does not match its certificate");
+    return Fail(Errc::kInvalidArgument,
+                "agency " + cfg.id + ": the status-list signer key does not match its certificate");
   }
   rt->status_kid = st_cert.kid();
   return rt;
@@ -279,7 +282,8 @@ Result<DeploymentConfig> ParseDeploymentConfig(std::string_view text, const std:
     return Fail(Errc::kInvalidArgument, "token_ttl must be positive and at most token_lifetime (at most a year)");
   }
   auto ag = j.find("agencies");
-  if (ag == j.end() || !ag->is_array() || ag->empty()) return Fail(Errc::kInvalidArgument, "config: \"agencies\" must be a non-empty array");
+  if (ag == j.end() || !ag->is_array() || ag->empty())
+    return Fail(Errc::kInvalidArgument, "config: \"agencies\" must be a non-empty array");
   std::set<std::string> ids;
   for (const json& a : *ag) {
     if (!a.is_object()) return Fail(Errc::kInvalidArgument, "config: every agency must be an object");
@@ -290,7 +294,8 @@ Result<DeploymentConfig> ParseDeploymentConfig(std::string_view text, const std:
       return Fail(Errc::kInvalidArgument, "config: agency ids must be unique and 1 to 64 bytes");
     }
     auto dt = a.find("doc_types");
-    if (dt == a.end() || !dt->is_array() || dt->empty()) return Fail(Errc::kInvalidArgument, where + ": \"doc_types\" must be a non-empty array");
+    if (dt == a.end() || !dt->is_array() || dt->empty())
+      return Fail(Errc::kInvalidArgument, where + ": \"doc_types\" must be a non-empty array");
     for (const json& t : *dt) {
       if (!t.is_string() || t.get<std::string>().empty() || t.get<std::string>().find('\n') != std::string::npos) {
         return Fail(Errc::kInvalidArgument, where + ": doc_types must be strings");
@@ -322,8 +327,10 @@ Result<DeploymentConfig> ParseDeploymentConfig(std::string_view text, const std:
   // (the lists live there), and no two agencies sharing a prefix (a URI must belong to one agency).
   for (const auto& a : c.agencies) {
     for (const auto& b : c.agencies) {
-      if (keys::StatusUriUnder(a.aggregation_uri, b.status_prefix) || keys::StatusUriUnder(b.status_prefix, a.aggregation_uri)) {
-        return Fail(Errc::kInvalidArgument, "agency " + a.id + ": the aggregation_uri must not lie under or above a "
+      if (keys::StatusUriUnder(a.aggregation_uri, b.status_prefix) ||
+          keys::StatusUriUnder(b.status_prefix, a.aggregation_uri)) {
+        return Fail(Errc::kInvalidArgument, "agency " + a.id +
+                                                ": the aggregation_uri must not lie under or above a "
                                                 "status prefix (every list is a file under the prefix)");
       }
       if (keys::StatusUriUnder(c.log_url, b.status_prefix) || keys::StatusUriUnder(b.status_prefix, c.log_url)) {
@@ -334,8 +341,8 @@ Result<DeploymentConfig> ParseDeploymentConfig(std::string_view text, const std:
   for (size_t i = 0; i < c.agencies.size(); ++i) {
     for (size_t k = 0; k < c.agencies.size(); ++k) {
       if (i != k && keys::StatusUriUnder(c.agencies[i].status_prefix, c.agencies[k].status_prefix)) {
-        return Fail(Errc::kInvalidArgument, "agencies " + c.agencies[i].id + " and " + c.agencies[k].id +
-                                                " have overlapping status prefixes");
+        return Fail(Errc::kInvalidArgument,
+                    "agencies " + c.agencies[i].id + " and " + c.agencies[k].id + " have overlapping status prefixes");
       }
     }
   }
@@ -347,12 +354,13 @@ std::string DeploymentConfigJson(const DeploymentConfig& c) {
   if (c.log_key) log["key"] = KeySpecJson(*c.log_key);
   json agencies = json::array();
   for (const auto& a : c.agencies) {
-    agencies.push_back({{"id", a.id},
-                        {"doc_types", a.doc_types},
-                        {"status_prefix", a.status_prefix},
-                        {"aggregation_uri", a.aggregation_uri},
-                        {"document_signer", {{"key", KeySpecJson(a.document_signer)}, {"cert", a.document_signer_cert}}},
-                        {"status_signer", {{"key", KeySpecJson(a.status_signer)}, {"cert", a.status_signer_cert}}}});
+    agencies.push_back(
+        {{"id", a.id},
+         {"doc_types", a.doc_types},
+         {"status_prefix", a.status_prefix},
+         {"aggregation_uri", a.aggregation_uri},
+         {"document_signer", {{"key", KeySpecJson(a.document_signer)}, {"cert", a.document_signer_cert}}},
+         {"status_signer", {{"key", KeySpecJson(a.status_signer)}, {"cert", a.status_signer_cert}}}});
   }
   json j{{"log", log},
          {"status_list_size", c.list_size},
@@ -393,7 +401,8 @@ Result<IssueInput> ParseBatchLine(std::string_view line) {
   if (days < 1 || days > 3660) return Fail(Errc::kInvalidArgument, "valid_days must be 1 to 3660");
   in.valid_days = static_cast<int64_t>(days);
   auto claims = j.find("claims");
-  if (claims == j.end() || !claims->is_object()) return Fail(Errc::kInvalidArgument, "record: \"claims\" must be an object");
+  if (claims == j.end() || !claims->is_object())
+    return Fail(Errc::kInvalidArgument, "record: \"claims\" must be an object");
   in.claims_json = claims->dump();
   WQ_ASSIGN(std::string dk, Str(j, "device_key", true, "record"));
   auto der = Base64Decode(dk);
@@ -486,15 +495,19 @@ struct Deployment::Impl {
     AgencyRt* a = FindAgency(in.agency);
     if (!a) return Fail(Reasoned(Errc::kNotFound, "this deployment has no agency " + in.agency, "unknown_agency"));
     if (std::find(a->cfg.doc_types.begin(), a->cfg.doc_types.end(), in.doc_type) == a->cfg.doc_types.end()) {
-      return Fail(Reasoned(Errc::kPermission, "agency " + in.agency + " may not issue " + in.doc_type,
-                           "doc_type_not_allowed"));
+      return Fail(
+          Reasoned(Errc::kPermission, "agency " + in.agency + " may not issue " + in.doc_type, "doc_type_not_allowed"));
     }
     const mdoc::DocTypeSpec* spec = catalogue->Find(in.doc_type);
-    if (!spec) return Fail(Reasoned(Errc::kInvalidArgument, "the catalogue has no document type " + in.doc_type, "unknown_doc_type"));
-    if (in.valid_days < 1 || in.valid_days > 3660) return Fail(Errc::kInvalidArgument, "validity must be 1 to 3660 days");
+    if (!spec)
+      return Fail(
+          Reasoned(Errc::kInvalidArgument, "the catalogue has no document type " + in.doc_type, "unknown_doc_type"));
+    if (in.valid_days < 1 || in.valid_days > 3660)
+      return Fail(Errc::kInvalidArgument, "validity must be 1 to 3660 days");
     // A PublicKey is checked (on its curve) when it is made; only an empty one gets here unchecked.
-    if (in.device_key.raw().empty() || (in.device_key.curve() != Curve::kP256 && in.device_key.curve() != Curve::kP384 &&
-                                        in.device_key.curve() != Curve::kP521 && in.device_key.curve() != Curve::kEd25519)) {
+    if (in.device_key.raw().empty() ||
+        (in.device_key.curve() != Curve::kP256 && in.device_key.curve() != Curve::kP384 &&
+         in.device_key.curve() != Curve::kP521 && in.device_key.curve() != Curve::kEd25519)) {
       return Fail(Reasoned(Errc::kInvalidArgument, "invalid device key", "invalid_device_key"));
     }
     std::string number = in.document_number;
@@ -508,7 +521,8 @@ struct Deployment::Impl {
           }
         }
       }
-      if (number.empty()) return Fail(Reasoned(Errc::kInvalidArgument, "the record has no document number", "no_document_number"));
+      if (number.empty())
+        return Fail(Reasoned(Errc::kInvalidArgument, "the record has no document number", "no_document_number"));
     }
     if (!ValidDocumentNumber(number)) {
       return Fail(Reasoned(Errc::kInvalidArgument, "a document number is 1 to 64 letters, digits, '-', '/', '.' or '_'",
@@ -569,7 +583,8 @@ struct Deployment::Impl {
           continue;
         }
         if (!keys_in_chunk.insert(in.idempotency_key).second) {
-          results[i] = Fail(Reasoned(Errc::kState, "the idempotency key repeats an earlier record", "duplicate_idempotency_key"));
+          results[i] = Fail(
+              Reasoned(Errc::kState, "the idempotency key repeats an earlier record", "duplicate_idempotency_key"));
           continue;
         }
       }
@@ -602,7 +617,8 @@ struct Deployment::Impl {
           return Fail(std::move(e));
         }
         auto parsed = mdoc::ParseIssuerSigned(issued->issuer_signed);
-        if (!parsed || !parsed->issuer_auth.payload) return Fail(Errc::kInternal, "a credential just signed does not parse");
+        if (!parsed || !parsed->issuer_auth.payload)
+          return Fail(Errc::kInternal, "a credential just signed does not parse");
         Built b;
         CredentialRecord& rec = b.rec;
         rec.id = p.id;
@@ -671,18 +687,23 @@ struct Deployment::Impl {
     if (!FindAgency(agency)) {
       return Fail(Reasoned(Errc::kNotFound, "this deployment has no agency " + std::string(agency), "unknown_agency"));
     }
-    if (actor.empty() || actor.size() > 256) return Fail(Errc::kInvalidArgument, "the acting staff id is 1 to 256 bytes");
+    if (actor.empty() || actor.size() > 256)
+      return Fail(Errc::kInvalidArgument, "the acting staff id is 1 to 256 bytes");
     WQ_ASSIGN(std::vector<CredentialRecord> all, reg->ByDocument(number, false));
     if (all.empty()) {
-      return Fail(Reasoned(Errc::kNotFound, "no document " + std::string(number) + " was issued here", "unknown_document"));
+      return Fail(
+          Reasoned(Errc::kNotFound, "no document " + std::string(number) + " was issued here", "unknown_document"));
     }
     std::vector<const CredentialRecord*> mine;
     for (const auto& r : all) {
       if (r.agency == agency && !(spare && r.id == *spare)) mine.push_back(&r);
     }
     if (mine.empty()) {
-      if (spare) return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " has nothing to replace", "nothing_to_replace"));
-      return Fail(Reasoned(Errc::kPermission, "document " + std::string(number) + " was issued by another agency", "other_agency"));
+      if (spare)
+        return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " has nothing to replace",
+                             "nothing_to_replace"));
+      return Fail(Reasoned(Errc::kPermission, "document " + std::string(number) + " was issued by another agency",
+                           "other_agency"));
     }
     auto count = [&](CredentialState s) {
       return std::count_if(mine.begin(), mine.end(), [&](const CredentialRecord* r) { return r->state == s; });
@@ -697,7 +718,8 @@ struct Deployment::Impl {
           if (r->state != CredentialState::kRevoked) targets.push_back(r);
         }
         if (targets.empty()) {
-          return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is already revoked", "already_revoked"));
+          return Fail(
+              Reasoned(Errc::kState, "document " + std::string(number) + " is already revoked", "already_revoked"));
         }
         break;
       case Action::kSuspend:
@@ -709,9 +731,11 @@ struct Deployment::Impl {
         }
         if (targets.empty()) {
           if (count(CredentialState::kSuspended) > 0) {
-            return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is already suspended", "already_suspended"));
+            return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is already suspended",
+                                 "already_suspended"));
           }
-          return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is revoked; it cannot be suspended", "revoked"));
+          return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is revoked; it cannot be suspended",
+                               "revoked"));
         }
         break;
       case Action::kReinstate:
@@ -723,9 +747,11 @@ struct Deployment::Impl {
         }
         if (targets.empty()) {
           if (count(CredentialState::kValid) > 0) {
-            return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is not suspended", "not_suspended"));
+            return Fail(
+                Reasoned(Errc::kState, "document " + std::string(number) + " is not suspended", "not_suspended"));
           }
-          return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is revoked; revocation is final", "revoked"));
+          return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is revoked; revocation is final",
+                               "revoked"));
         }
         break;
     }
@@ -779,8 +805,8 @@ Result<TrustInfo> Deployment::trust_info() const {
   t.log_url = impl_->config.log_url;
   WQ_ASSIGN(t.log_verifier_key, keys::NoteVerifierKey(impl_->config.log_name, impl_->log_key.cached_public_key()));
   for (const auto& a : impl_->agencies) {
-    t.agencies.push_back({a->cfg.id, a->cfg.status_prefix, a->cfg.aggregation_uri, a->cfg.doc_types,
-                          a->ds_key.key_id(), a->status_key.key_id()});
+    t.agencies.push_back({a->cfg.id, a->cfg.status_prefix, a->cfg.aggregation_uri, a->cfg.doc_types, a->ds_key.key_id(),
+                          a->status_key.key_id()});
   }
   return t;
 }
@@ -790,7 +816,8 @@ Result<TrustInfo> Deployment::Init(const std::string& dir, const DeploymentConfi
                                    const InitOptions& options) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
-    return Fail(Reasoned(Errc::kState, dir + " exists and is not empty; a deployment is created in a new folder", "exists"));
+    return Fail(
+        Reasoned(Errc::kState, dir + " exists and is not empty; a deployment is created in a new folder", "exists"));
   }
   // Open and check every agency key before anything is written.
   DeploymentConfig config = config_in;
@@ -842,21 +869,23 @@ Result<TrustInfo> Deployment::Init(const std::string& dir, const DeploymentConfi
     };
     WQ_TRY(key_added(config.log_name, log_key, "log"));
     for (const auto& a : agencies) {
-      AgencyRecord rec{a->cfg.id, a->ds->kid(), a->status_kid, a->cfg.doc_types, a->cfg.status_prefix, a->cfg.aggregation_uri};
+      AgencyRecord rec{a->cfg.id,        a->ds->kid(),         a->status_kid,
+                       a->cfg.doc_types, a->cfg.status_prefix, a->cfg.aggregation_uri};
       WQ_TRY(reg->PutAgency(rec));
       WQ_TRY(key_added(a->cfg.id, a->ds_key, "document_signer"));
       WQ_TRY(key_added(a->cfg.id, a->status_key, "status_list_signer"));
     }
     WQ_TRY(work->Commit());
   }
-  WQ_TRY(WriteFileAtomically(abs_dir + "/" + kConfigFile, AsBytes(DeploymentConfigJson(config)), WriteMode::kCreateNew, 0600));
+  WQ_TRY(WriteFileAtomically(abs_dir + "/" + kConfigFile, AsBytes(DeploymentConfigJson(config)), WriteMode::kCreateNew,
+                             0600));
   TrustInfo t;
   t.log_name = config.log_name;
   t.log_url = config.log_url;
   WQ_ASSIGN(t.log_verifier_key, keys::NoteVerifierKey(config.log_name, log_key.cached_public_key()));
   for (const auto& a : agencies) {
-    t.agencies.push_back({a->cfg.id, a->cfg.status_prefix, a->cfg.aggregation_uri, a->cfg.doc_types,
-                          a->ds_key.key_id(), a->status_key.key_id()});
+    t.agencies.push_back({a->cfg.id, a->cfg.status_prefix, a->cfg.aggregation_uri, a->cfg.doc_types, a->ds_key.key_id(),
+                          a->status_key.key_id()});
   }
   return t;
 }
@@ -867,7 +896,8 @@ Result<Deployment> Deployment::Open(const std::string& dir, const keys::SecretTe
   std::error_code ec;
   impl->dir = fs::absolute(dir, ec).string();
   if (!fs::exists(impl->dir + "/" + kConfigFile, ec)) {
-    return Fail(Reasoned(Errc::kNotFound, dir + " is not an issuer deployment (no " + kConfigFile + ")", "no_deployment"));
+    return Fail(
+        Reasoned(Errc::kNotFound, dir + " is not an issuer deployment (no " + kConfigFile + ")", "no_deployment"));
   }
   WQ_ASSIGN(impl->lock, LockFile::Take(impl->dir + "/" + kLockFile));
   WQ_ASSIGN(Bytes cfg, ReadFileBytes(impl->dir + "/" + kConfigFile, 1u << 20));
@@ -964,16 +994,16 @@ Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& line
   return sum;
 }
 
-Result<ActionOutcome> Deployment::Revoke(std::string_view agency, std::string_view number, status::RevocationReason reason,
-                                         std::string_view actor, int64_t now) {
+Result<ActionOutcome> Deployment::Revoke(std::string_view agency, std::string_view number,
+                                         status::RevocationReason reason, std::string_view actor, int64_t now) {
   WQ_ASSIGN(auto work, impl_->reg->Begin());
   WQ_ASSIGN(ActionOutcome out, impl_->Act(Impl::Action::kRevoke, agency, number, reason, actor, now));
   WQ_TRY(work->Commit());
   return out;
 }
 
-Result<ActionOutcome> Deployment::Suspend(std::string_view agency, std::string_view number, status::RevocationReason reason,
-                                          std::string_view actor, int64_t now) {
+Result<ActionOutcome> Deployment::Suspend(std::string_view agency, std::string_view number,
+                                          status::RevocationReason reason, std::string_view actor, int64_t now) {
   WQ_ASSIGN(auto work, impl_->reg->Begin());
   WQ_ASSIGN(ActionOutcome out, impl_->Act(Impl::Action::kSuspend, agency, number, reason, actor, now));
   WQ_TRY(work->Commit());
@@ -1006,7 +1036,8 @@ Result<ReplaceOutcome> Deployment::Replace(const IssueInput& input, std::string_
 }
 
 Result<PublishReport> Deployment::Publish(const PublishOptions& o) {
-  if (o.public_dir.empty() || o.audit_dir.empty()) return Fail(Errc::kInvalidArgument, "publish needs a public and an audit folder");
+  if (o.public_dir.empty() || o.audit_dir.empty())
+    return Fail(Errc::kInvalidArgument, "publish needs a public and an audit folder");
   {
     std::error_code ec;
     if (fs::weakly_canonical(o.public_dir, ec) == fs::weakly_canonical(o.audit_dir, ec)) {
@@ -1072,13 +1103,18 @@ Result<PublishReport> Deployment::Publish(const PublishOptions& o) {
     WQ_ASSIGN(std::optional<StoredCheckpoint> last, d.reg->LastCheckpoint());
     if (last) {
       for (auto [size, r] : {std::pair{s, root}, std::pair{s2, root2}}) {
-        if (size < last->size) return Fail(Reasoned(Errc::kState, "the log is shorter than its last checkpoint", "log_inconsistent"));
+        if (size < last->size)
+          return Fail(Reasoned(Errc::kState, "the log is shorter than its last checkpoint", "log_inconsistent"));
         auto proof = log::ConsistencyProof(*d.reg, last->size, size);
-        if (!proof) return Fail(Reasoned(Errc::kState, "no consistency proof from the last checkpoint: " + proof.error().message, "log_inconsistent"));
+        if (!proof)
+          return Fail(Reasoned(Errc::kState, "no consistency proof from the last checkpoint: " + proof.error().message,
+                               "log_inconsistent"));
         auto ok = log::VerifyConsistency(last->size, size, *proof, last->root, r);
         if (!ok) {
-          return Fail(Reasoned(Errc::kState, "the log is not consistent with its last signed checkpoint (size " +
-                                                 std::to_string(last->size) + "); nothing is signed", "log_inconsistent"));
+          return Fail(Reasoned(Errc::kState,
+                               "the log is not consistent with its last signed checkpoint (size " +
+                                   std::to_string(last->size) + "); nothing is signed",
+                               "log_inconsistent"));
         }
       }
     }
@@ -1098,11 +1134,14 @@ Result<PublishReport> Deployment::Publish(const PublishOptions& o) {
   uint64_t first = old / log::kTileWidth * log::kTileWidth;
   WQ_ASSIGN(std::vector<Bytes> entries, d.reg->LogEntries(first, rep.checkpoint_size));
   WQ_TRY(log::WriteEntryBundles(o.audit_dir, entries, old, rep.checkpoint_size));
-  WQ_TRY(log::WriteFileAtomic(fs::path(o.audit_dir) / "checkpoints" / std::to_string(rep.reflected_size), AsBytes(note_s)));
-  WQ_TRY(log::WriteFileAtomic(fs::path(o.audit_dir) / "checkpoints" / std::to_string(rep.checkpoint_size), AsBytes(note_s2)));
+  WQ_TRY(log::WriteFileAtomic(fs::path(o.audit_dir) / "checkpoints" / std::to_string(rep.reflected_size),
+                              AsBytes(note_s)));
+  WQ_TRY(log::WriteFileAtomic(fs::path(o.audit_dir) / "checkpoints" / std::to_string(rep.checkpoint_size),
+                              AsBytes(note_s2)));
   for (const auto& t : tokens) {
     WQ_ASSIGN(std::string hist, UriToPath((fs::path(o.audit_dir) / "tokens").string(), t.uri));
-    WQ_TRY(log::WriteFileAtomic(fs::path(hist) / (std::to_string(rep.reflected_size) + "-" + std::to_string(now) + ".cwt"), t.bytes));
+    WQ_TRY(log::WriteFileAtomic(
+        fs::path(hist) / (std::to_string(rep.reflected_size) + "-" + std::to_string(now) + ".cwt"), t.bytes));
   }
   WQ_ASSIGN(std::string log_dir, UriToPath(o.public_dir, d.config.log_url));
   WQ_TRY(log::WriteHashTiles(log_dir, *d.reg, old, rep.checkpoint_size));
@@ -1138,7 +1177,8 @@ Result<DocumentView> Deployment::Show(std::string_view number) {
   v.document_number = std::string(number);
   WQ_ASSIGN(v.credentials, impl_->reg->ByDocument(number, true));
   if (v.credentials.empty()) {
-    return Fail(Reasoned(Errc::kNotFound, "no document " + std::string(number) + " was issued here", "unknown_document"));
+    return Fail(
+        Reasoned(Errc::kNotFound, "no document " + std::string(number) + " was issued here", "unknown_document"));
   }
   for (const auto& c : v.credentials) {
     WQ_ASSIGN(auto h, impl_->reg->History(c.id));

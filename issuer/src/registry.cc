@@ -237,10 +237,11 @@ class SqlcipherRegistry final : public Registry {
 
   Status InsertCredential(const CredentialRecord& r, const HistoryEntry& first) override {
     if (!insert_credential_) {
-      WQ_ASSIGN(Statement s,
-                db_->Prepare("INSERT INTO credentials(id, document_number, agency, doc_type, holder_thumbprint, "
-                             "valid_from, valid_until, issued_at, list_id, idx, mso_digest, state, claims, credential, "
-                             "idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
+      WQ_ASSIGN(
+          Statement s,
+          db_->Prepare("INSERT INTO credentials(id, document_number, agency, doc_type, holder_thumbprint, "
+                       "valid_from, valid_until, issued_at, list_id, idx, mso_digest, state, claims, credential, "
+                       "idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
       insert_credential_ = std::make_unique<Statement>(std::move(s));
       WQ_ASSIGN(Statement u, db_->Prepare("UPDATE status_lists SET used = used + 1 WHERE id = ?1"));
       bump_list_ = std::make_unique<Statement>(std::move(u));
@@ -270,8 +271,8 @@ class SqlcipherRegistry final : public Registry {
     auto run = s.Run();
     WQ_TRY(s.Reset());
     if (!run) {
-      return Fail(Errc::kState, "the credential cannot be stored (slot, id or idempotency key taken): " +
-                                    run.error().message);
+      return Fail(Errc::kState,
+                  "the credential cannot be stored (slot, id or idempotency key taken): " + run.error().message);
     }
     Statement& u = *bump_list_;
     WQ_TRY(u.Reset());
@@ -416,7 +417,8 @@ class SqlcipherRegistry final : public Registry {
   }
 
   Result<std::vector<Bytes>> LogEntries(uint64_t from, uint64_t to) override {
-    WQ_ASSIGN(Statement s, db_->Prepare("SELECT idx, entry FROM log_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx"));
+    WQ_ASSIGN(Statement s,
+              db_->Prepare("SELECT idx, entry FROM log_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx"));
     WQ_TRY(s.BindInt64(1, I64(from)));
     WQ_TRY(s.BindInt64(2, I64(to)));
     std::vector<Bytes> out;
@@ -444,8 +446,8 @@ class SqlcipherRegistry final : public Registry {
     WQ_ASSIGN(bool row, s.Step());
     if (!row) {
       WQ_TRY(s.Reset());
-      return Fail(Errc::kNotFound, "the log has no node at level " + std::to_string(level) + " index " +
-                                       std::to_string(index));
+      return Fail(Errc::kNotFound,
+                  "the log has no node at level " + std::to_string(level) + " index " + std::to_string(index));
     }
     WQ_ASSIGN(Bytes b, s.ColumnBlob(0));
     WQ_TRY(s.Reset());
@@ -462,13 +464,15 @@ class SqlcipherRegistry final : public Registry {
     WQ_TRY(s.BindInt64(4, c.signed_at));
     WQ_TRY(s.Run());
     if (db_->Changes() != 1) {
-      return Fail(Errc::kState, "a checkpoint of size " + std::to_string(c.size) + " with another root was signed before");
+      return Fail(Errc::kState,
+                  "a checkpoint of size " + std::to_string(c.size) + " with another root was signed before");
     }
     return Ok();
   }
 
   Result<std::optional<StoredCheckpoint>> LastCheckpoint() override {
-    WQ_ASSIGN(Statement s, db_->Prepare("SELECT size, root, note, signed_at FROM checkpoints ORDER BY size DESC LIMIT 1"));
+    WQ_ASSIGN(Statement s,
+              db_->Prepare("SELECT size, root, note, signed_at FROM checkpoints ORDER BY size DESC LIMIT 1"));
     return ReadCheckpoint(s);
   }
 

@@ -19,8 +19,7 @@ constexpr size_t kMaxCertificateBytes = 256 * 1024;
 constexpr int64_t kDay = 86400;
 
 Error Bad(std::string_view where, const std::string& message) {
-  return Error(Errc::kMalformed, "trust-list description: " + std::string(where) + message,
-               "trust_list_description");
+  return Error(Errc::kMalformed, "trust-list description: " + std::string(where) + message, "trust_list_description");
 }
 
 Result<std::string> Text(const json& o, const char* key, bool required, std::string_view where) {
@@ -56,7 +55,8 @@ Result<std::vector<std::string>> Texts(const json& o, const char* key, std::stri
 
 Result<Bytes> ReadCertificateDer(const std::filesystem::path& base_dir, const std::string& file,
                                  std::string_view where) {
-  std::filesystem::path path = std::filesystem::path(file).is_absolute() ? std::filesystem::path(file) : base_dir / file;
+  std::filesystem::path path =
+      std::filesystem::path(file).is_absolute() ? std::filesystem::path(file) : base_dir / file;
   auto bytes = ReadFileBytes(path.string(), kMaxCertificateBytes);
   if (!bytes) return Fail(Bad(where, "certificate " + Quoted(file) + ": " + bytes.error().message));
   auto cert = Certificate::FromBytes(*bytes);
@@ -71,8 +71,7 @@ Result<TrustListContent> ParseTrustListDescription(std::string_view text, const 
   auto parsed = ParseJsonStrict(text, "trust-list description", kMaxDescriptionBytes, kMaxDepth);
   if (!parsed) return Fail(Error(parsed.error().code, parsed.error().message, "trust_list_description"));
   const json& j = *parsed;
-  auto keys_ok = [](const json& o, std::initializer_list<std::string_view> allowed,
-                    std::string_view where) -> Status {
+  auto keys_ok = [](const json& o, std::initializer_list<std::string_view> allowed, std::string_view where) -> Status {
     auto st = CheckJsonKeys(o, allowed, "trust-list description: " + std::string(where));
     if (!st) return Fail(Error(Errc::kMalformed, st.error().message, "trust_list_description"));
     return Ok();
@@ -110,8 +109,9 @@ Result<TrustListContent> ParseTrustListDescription(std::string_view text, const 
     if (!a.is_object()) return Fail(Bad(where, " must be an object"));
     if (a.contains("status_list_uris")) {
       // The old per-list form: refused rather than ignored, or the agency would silently lose its lists.
-      return Fail(Bad(where + ": ", "\"status_list_uris\" was replaced by \"status_prefixes\" (URI prefixes under "
-                                    "which the agency's lists lie)"));
+      return Fail(Bad(where + ": ",
+                      "\"status_list_uris\" was replaced by \"status_prefixes\" (URI prefixes under "
+                      "which the agency's lists lie)"));
     }
     WQ_TRY(keys_ok(a,
                    {"id", "name_ar", "name_en", "doc_types", "document_signer_certs", "status_list_signer_certs",

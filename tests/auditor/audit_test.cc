@@ -32,7 +32,8 @@ AuditReport MustAudit(const auditor::AuditInput& in) {
 std::string Kinds(const AuditReport& r) {
   std::string s;
   for (const auto& [k, n] : r.findings.counts()) s += k + "=" + std::to_string(n) + " ";
-  for (size_t i = 0; i < r.findings.list().size() && i < 5; ++i) s += "\n  " + r.findings.list()[i].kind + ": " + r.findings.list()[i].message;
+  for (size_t i = 0; i < r.findings.list().size() && i < 5; ++i)
+    s += "\n  " + r.findings.list()[i].kind + ": " + r.findings.list()[i].message;
   return s;
 }
 
@@ -192,9 +193,7 @@ TEST_CASE("a log truncated below a checkpoint held before", "[auditor][negative]
   for (const auto& e : fs::directory_iterator(s.d.audit / "checkpoints")) {
     if (std::stoull(e.path().filename().string()) > s.first.size) fs::remove(e.path());
   }
-  {
-    std::ofstream(s.d.log_dir / "checkpoint", std::ios::trunc) << s.d.SignCheckpointNote(s.first.size);
-  }
+  { std::ofstream(s.d.log_dir / "checkpoint", std::ios::trunc) << s.d.SignCheckpointNote(s.first.size); }
   auto in = s.d.Input();
   in.held_checkpoint = held;
   AuditReport r = MustAudit(in);
@@ -219,14 +218,14 @@ TEST_CASE("a token naming a wrong checkpoint root", "[auditor][negative]") {
 
 TEST_CASE("an index issued twice, and other impossible histories", "[auditor][negative]") {
   Story s("reuse");
-  auto again = s.d.Issue("paci", s.paci, 1000 + 3 * 7);  // the revoked credential's slot
-  s.d.Change(Event::kReinstate, s.ids[3], "paci", s.paci, 1000 + 3 * 7);     // reinstating a revoked one
+  auto again = s.d.Issue("paci", s.paci, 1000 + 3 * 7);                   // the revoked credential's slot
+  s.d.Change(Event::kReinstate, s.ids[3], "paci", s.paci, 1000 + 3 * 7);  // reinstating a revoked one
   log::CredentialId ghost{};
   ghost[0] = 0x42;
-  s.d.Change(Event::kRevoke, ghost, "paci", s.paci, 77);                      // never issued
-  s.d.Change(Event::kSuspend, s.ids[10], "paci", s.paci, 1000 + 11 * 7);      // another slot
-  s.d.Change(Event::kRevoke, s.moi_ids[1], "paci", s.moi, 50 + 1 * 3);         // another agency's credential
-  s.d.Change(Event::kReinstate, s.ids[20], "paci", s.paci, 1000 + 20 * 7);    // never suspended
+  s.d.Change(Event::kRevoke, ghost, "paci", s.paci, 77);                    // never issued
+  s.d.Change(Event::kSuspend, s.ids[10], "paci", s.paci, 1000 + 11 * 7);    // another slot
+  s.d.Change(Event::kRevoke, s.moi_ids[1], "paci", s.moi, 50 + 1 * 3);      // another agency's credential
+  s.d.Change(Event::kReinstate, s.ids[20], "paci", s.paci, 1000 + 20 * 7);  // never suspended
   (void)again;
   s.d.Publish();
   AuditReport r = MustAudit(s.d.Input());
@@ -294,7 +293,8 @@ TEST_CASE("tokens signed by the wrong key or for another agency's list", "[audit
   // moi-traffic signs a list under paci's prefix.
   Bytes t = s.d.SignToken("moi-traffic", s.paci, s.d.lists.at(s.paci), s.d.tree.size(), 1767400000);
   fs::path p = s.d.TokenHistoryDir(s.paci) / (std::to_string(s.d.tree.size()) + "-1767400000.cwt");
-  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(t.data()), static_cast<std::streamsize>(t.size()));
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(t.data()), static_cast<std::streamsize>(t.size()));
   // A public token with a byte flipped in its signature.
   Bytes pubtok = s.d.last_tokens.at(s.moi);
   pubtok.back() ^= 1;
@@ -424,13 +424,15 @@ TEST_CASE("hostile audit folders: clear findings or errors, never a crash", "[au
     AuditReport r = MustAudit(in);
     CHECK(r.findings.list().size() == 50);
     CHECK(r.findings.dropped() > 0);
-    const auto& t = std::find_if(r.tokens.begin(), r.tokens.end(), [&](const auto& t) { return t.in_public && t.uri == s.paci; });
+    const auto& t =
+        std::find_if(r.tokens.begin(), r.tokens.end(), [&](const auto& t) { return t.in_public && t.uri == s.paci; });
     REQUIRE(t != r.tokens.end());
     CHECK(t->differences == 4999);  // slot 1056 is suspended in the story already
   }
 }
 
-TEST_CASE("bounded mutation run over a real audit folder: every outcome is a report or an error", "[auditor][negative][fuzz]") {
+TEST_CASE("bounded mutation run over a real audit folder: every outcome is a report or an error",
+          "[auditor][negative][fuzz]") {
   Story s("mutate");
   const fs::path bundle = s.d.audit / "tile/entries/001";
   auto original = ReadFileBytes(bundle.string());
@@ -455,7 +457,8 @@ TEST_CASE("bounded mutation run over a real audit folder: every outcome is a rep
         break;
     }
     {
-      std::ofstream(bundle, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+      std::ofstream(bundle, std::ios::binary | std::ios::trunc)
+          .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
     }
     auto r = auditor::RebuildAndCompare(s.d.Input());
     if (r) {

@@ -26,7 +26,8 @@ void WriteText(const fs::path& p, std::string_view text) {
 }
 }  // namespace
 
-Deployment::Deployment(const fs::path& d, uint64_t list_entries) : pki(MustMakeTestPki()), dir(d), list_entries_(list_entries) {
+Deployment::Deployment(const fs::path& d, uint64_t list_entries)
+    : pki(MustMakeTestPki()), dir(d), list_entries_(list_entries) {
   fs::remove_all(dir);
   audit = dir / "audit";
   pub = dir / "public";
@@ -83,8 +84,8 @@ log::CredentialId Deployment::Issue(const std::string& agency, const std::string
   return id;
 }
 
-void Deployment::Change(log::Event event, const log::CredentialId& id, const std::string& agency, const std::string& uri,
-                        uint64_t index, const std::string& reason) {
+void Deployment::Change(log::Event event, const log::CredentialId& id, const std::string& agency,
+                        const std::string& uri, uint64_t index, const std::string& reason) {
   log::Entry e;
   e.event = event;
   e.time = ++now;
@@ -98,7 +99,7 @@ void Deployment::Change(log::Event event, const log::CredentialId& id, const std
   AppendRaw(e);
   auto& l = lists.at(uri);
   if (l.Get(index) == status::kStatusInvalid) return;
-  uint8_t v = event == log::Event::kRevoke ? status::kStatusInvalid
+  uint8_t v = event == log::Event::kRevoke    ? status::kStatusInvalid
               : event == log::Event::kSuspend ? status::kStatusSuspended
                                               : status::kStatusValid;
   MustOk(l.Set(index, v));

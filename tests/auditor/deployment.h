@@ -60,7 +60,7 @@ class Deployment {
   std::vector<Bytes> entries;
   std::vector<log::Entry> decoded;
   log::MemoryTree tree;
-  std::map<std::string, status::StatusList> lists;   // the issuer's own lists
+  std::map<std::string, status::StatusList> lists;  // the issuer's own lists
   std::map<std::string, std::string> list_agency;
   uint64_t now = static_cast<uint64_t>(kPkiNow);
   std::map<std::string, Bytes> last_tokens;

@@ -65,7 +65,8 @@ struct CliDeployment {
 
 }  // namespace
 
-TEST_CASE("CLI issuer: init, issue, publish, verify valid, revoke, publish, verify revoked, refusals", "[cli][issuer]") {
+TEST_CASE("CLI issuer: init, issue, publish, verify valid, revoke, publish, verify revoked, refusals",
+          "[cli][issuer]") {
   CliDeployment c;
   auto at = [&](const std::string& f) { return c.tmp.at(f); };
   setenv("WATHIQ_STATE_DIR", at("verifier-state").c_str(), 1);
@@ -121,15 +122,18 @@ TEST_CASE("CLI issuer: init, issue, publish, verify valid, revoke, publish, veri
                    " --reason lost --actor officer-1");
   CHECK(other.rc == 1);
   CHECK(JsonOf(other)["error"]["reason"] == "other_agency");
-  auto unknown = Run("issuer --json revoke" + c.d + T() + " --agency paci --document 300000000000 --reason lost --actor o");
+  auto unknown =
+      Run("issuer --json revoke" + c.d + T() + " --agency paci --document 300000000000 --reason lost --actor o");
   CHECK(unknown.rc == 3);
   CHECK(JsonOf(unknown)["error"]["reason"] == "unknown_document");
-  auto bad_reason = Run("issuer --json revoke" + c.d + T() + " --agency paci --document " + id.number +
-                        " --reason bored --actor o");
+  auto bad_reason =
+      Run("issuer --json revoke" + c.d + T() + " --agency paci --document " + id.number + " --reason bored --actor o");
   CHECK(bad_reason.rc == 2);
 
   // Suspend -> suspended; reinstate -> valid.
-  REQUIRE(Run("issuer suspend" + c.d + T() + " --agency paci --document " + id.number + " --reason court_order --actor o").rc == 0);
+  REQUIRE(
+      Run("issuer suspend" + c.d + T() + " --agency paci --document " + id.number + " --reason court_order --actor o")
+          .rc == 0);
   publish();
   auto [rc2, v2] = verify();
   CHECK(rc2 == 1);
@@ -173,7 +177,8 @@ TEST_CASE("CLI issuer batch: bad lines by number, a summary, a re-run issues no 
   PublicKey dev = *(*device)->public_key();
   {
     std::ofstream f(c.tmp.at("batch.jsonl"));
-    for (uint64_t n = 0; n < 60; ++n) f << (n == 7 ? std::string("{\"agency\": \"paci\"") : CivilBatchLine(n, dev)) << "\n";
+    for (uint64_t n = 0; n < 60; ++n)
+      f << (n == 7 ? std::string("{\"agency\": \"paci\"") : CivilBatchLine(n, dev)) << "\n";
   }
   auto first = Run("issuer --json batch" + c.d + " --actor batch-1 --input " + c.tmp.at("batch.jsonl"));
   INFO(first.text);
@@ -189,8 +194,9 @@ TEST_CASE("CLI issuer batch: bad lines by number, a summary, a re-run issues no 
   CHECK(j2["already_issued"] == 59);
 }
 
-TEST_CASE("CLI issuer batch killed with SIGKILL at random points: re-runs issue everyone once, the log stays consistent",
-          "[cli][issuer][crash]") {
+TEST_CASE(
+    "CLI issuer batch killed with SIGKILL at random points: re-runs issue everyone once, the log stays consistent",
+    "[cli][issuer][crash]") {
   CliDeployment c;
   auto device = GenerateSoftwareSigner(Alg::kES256);
   REQUIRE(device);
@@ -257,8 +263,8 @@ TEST_CASE("CLI issuer batch killed with SIGKILL at random points: re-runs issue 
       dup2(null, 1);
       dup2(null, 2);
       putenv(passenv.data());
-      execl(WATHIQ_CLI_PATH, WATHIQ_CLI_PATH, "issuer", "batch", "-d", c.dep.c_str(), "--actor", "batch-crash", "--input",
-            c.tmp.at("batch.jsonl").c_str(), "--chunk", "64", "--quiet", static_cast<char*>(nullptr));
+      execl(WATHIQ_CLI_PATH, WATHIQ_CLI_PATH, "issuer", "batch", "-d", c.dep.c_str(), "--actor", "batch-crash",
+            "--input", c.tmp.at("batch.jsonl").c_str(), "--chunk", "64", "--quiet", static_cast<char*>(nullptr));
       _exit(127);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(30, 400)(rng)));

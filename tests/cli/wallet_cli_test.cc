@@ -117,7 +117,8 @@ TEST_CASE("CLI: wallet init, import, list, show, present from the store, PIN han
   auto show_text = wallet("123456", "show --id " + std::to_string(id));
   CHECK_THAT(show_text.text, Catch::Contains("محمد عبدالله العلي"));
 
-  auto present = wallet("123456", "present --id " + std::to_string(id) + " --profile checkpoint_identity --text-out " + at("qr.txt"));
+  auto present = wallet(
+      "123456", "present --id " + std::to_string(id) + " --profile checkpoint_identity --text-out " + at("qr.txt"));
   INFO(present.text);
   REQUIRE(present.rc == 0);
   auto verify = test::RunShell(cli + " verify --text " + at("qr.txt") + trust);

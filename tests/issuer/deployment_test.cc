@@ -151,7 +151,8 @@ TEST_CASE("issue -> publish: the token shows valid, revoke -> publish: revoked, 
   CHECK(view->credentials[0].mso_digest == Sha256(*parsed->issuer_auth.payload));
 }
 
-TEST_CASE("publication follows docs/PUBLICATION.md: tokens at S, entries, checkpoints, tiles, aggregation", "[issuer]") {
+TEST_CASE("publication follows docs/PUBLICATION.md: tokens at S, entries, checkpoints, tiles, aggregation",
+          "[issuer]") {
   Fixture f;
   auto a = f.MustIssue(1);
   auto rep = f.MustPublish();

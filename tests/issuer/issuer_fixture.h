@@ -50,12 +50,13 @@ inline std::string WriteDeploymentConfig(const TestPki& pki, const std::string& 
     REQUIRE(keys::WriteSealedKeyFile(dir + "/" + a.id + "-status.key", a.status_key, pass, so));
     REQUIRE(WriteFileAtomically(dir + "/" + a.id + "-ds.der", a.ds_cert.der(), WriteMode::kCreateNew));
     REQUIRE(WriteFileAtomically(dir + "/" + a.id + "-status.der", a.status_cert.der(), WriteMode::kCreateNew));
-    agencies.push_back({{"id", a.id},
-                        {"doc_types", a.doc_types},
-                        {"status_prefix", a.status_prefix},
-                        {"aggregation_uri", "https://status." + a.id + ".example/aggregation"},
-                        {"document_signer", {{"key", {{"file", a.id + "-ds.key"}}}, {"cert", a.id + "-ds.der"}}},
-                        {"status_signer", {{"key", {{"file", a.id + "-status.key"}}}, {"cert", a.id + "-status.der"}}}});
+    agencies.push_back(
+        {{"id", a.id},
+         {"doc_types", a.doc_types},
+         {"status_prefix", a.status_prefix},
+         {"aggregation_uri", "https://status." + a.id + ".example/aggregation"},
+         {"document_signer", {{"key", {{"file", a.id + "-ds.key"}}}, {"cert", a.id + "-ds.der"}}},
+         {"status_signer", {{"key", {{"file", a.id + "-status.key"}}}, {"cert", a.id + "-status.der"}}}});
   }
   nlohmann::json cfg{{"log", {{"name", "log.test.example"}, {"url", "https://log.test.example/wathiq"}}},
                      {"agencies", agencies}};
@@ -94,10 +95,10 @@ inline CivilIdentity CivilIdFor(uint64_t n) {
 }
 
 inline std::string CivilRecord(const CivilIdentity& id, const std::string& name_en = "Mohammad Abdullah Al-Ali") {
-  nlohmann::json r{{"civil_id_number", id.number}, {"card_serial", "KW1234567"},
-                   {"full_name_ar", "محمد عبدالله العلي"}, {"full_name_en", name_en},
-                   {"birth_date", id.birth_date}, {"sex", 1}, {"nationality", "KW"},
-                   {"issue_date", "2025-06-01"}, {"expiry_date", "2030-05-31"}};
+  nlohmann::json r{
+      {"civil_id_number", id.number}, {"card_serial", "KW1234567"},  {"full_name_ar", "محمد عبدالله العلي"},
+      {"full_name_en", name_en},      {"birth_date", id.birth_date}, {"sex", 1},
+      {"nationality", "KW"},          {"issue_date", "2025-06-01"},  {"expiry_date", "2030-05-31"}};
   return r.dump();
 }
 
@@ -106,7 +107,9 @@ inline std::string SpkiBase64(const PublicKey& k) { return Base64Encode(*k.ToSpk
 // One batch line for civil ID n.
 inline std::string CivilBatchLine(uint64_t n, const PublicKey& device) {
   CivilIdentity id = CivilIdFor(n);
-  nlohmann::json line{{"agency", "paci"}, {"doc_type", kCivilId}, {"claims", nlohmann::json::parse(CivilRecord(id))},
+  nlohmann::json line{{"agency", "paci"},
+                      {"doc_type", kCivilId},
+                      {"claims", nlohmann::json::parse(CivilRecord(id))},
                       {"device_key", SpkiBase64(device)}};
   return line.dump();
 }

@@ -101,7 +101,9 @@ TEST_CASE("entry text is safe for an auditor's terminal", "[log][entry]") {
   Entry e = IssueEntry();
   e.actor = "staff\x1b[2J";
   CHECK_FALSE(EncodeEntry(e));
-  e.actor = "\xe2\x80\xae" "evil";  // RLO
+  e.actor =
+      "\xe2\x80\xae"
+      "evil";  // RLO
   CHECK_FALSE(EncodeEntry(e));
   e.actor = "موظف ٤٢";  // Arabic is fine
   auto bytes = EncodeEntry(e);

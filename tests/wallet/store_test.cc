@@ -24,8 +24,8 @@ using storage::test::Contains;
 using storage::test::kArabicName;
 using storage::test::kLatinName;
 using storage::test::ReadRaw;
-using ::wathiq::test::TempDir;
 using storage::test::WriteRaw;
+using ::wathiq::test::TempDir;
 
 namespace {
 
@@ -294,12 +294,16 @@ TEST_CASE("wallet import: every refusal names its reason and stores nothing", "[
     CheckRefused(w, w.Import(f.IssueTo(w, {}, "moi-traffic"), tl, kPkiNow), "signer_not_authorized");
   }
   SECTION("expired") {
-    CheckRefused(w, w.Import(f.IssueTo(w, [](mdoc::IssueRequest& r) { r.validity.valid_until = r.validity.valid_from + 60; }), tl, kPkiNow),
-                 "expired");
+    CheckRefused(
+        w,
+        w.Import(f.IssueTo(w, [](mdoc::IssueRequest& r) { r.validity.valid_until = r.validity.valid_from + 60; }), tl,
+                 kPkiNow),
+        "expired");
   }
   SECTION("not yet valid") {
-    CheckRefused(w, w.Import(f.IssueTo(w, [](mdoc::IssueRequest& r) { r.validity.valid_from = kPkiNow + kDay; }), tl, kPkiNow),
-                 "not_yet_valid");
+    CheckRefused(
+        w, w.Import(f.IssueTo(w, [](mdoc::IssueRequest& r) { r.validity.valid_from = kPkiNow + kDay; }), tl, kPkiNow),
+        "not_yet_valid");
   }
   SECTION("bound to a device key this wallet does not hold") {
     CheckRefused(w, w.Import(IssueCivilId(f.pki).issuer_signed, tl, kPkiNow), "device_key_not_mine");
@@ -321,7 +325,9 @@ TEST_CASE("wallet import: every refusal names its reason and stores nothing", "[
     CheckRefused(w, w.Import(*b, *pki2.trust_list, kPkiNow), "unknown_doc_type");
   }
   SECTION("an element the catalogue does not know") {
-    Bytes b = f.IssueTo(w, [](mdoc::IssueRequest& r) { r.elements.push_back({"favourite_colour", cbor::Value::Text("blue")}); });
+    Bytes b = f.IssueTo(w, [](mdoc::IssueRequest& r) {
+      r.elements.push_back({"favourite_colour", cbor::Value::Text("blue")});
+    });
     CheckRefused(w, w.Import(b, tl, kPkiNow), "unknown_element");
   }
   SECTION("the same credential twice") {
@@ -337,7 +343,11 @@ TEST_CASE("wallet import: every refusal names its reason and stores nothing", "[
 TEST_CASE("wallet store: a presentation from the store verifies with the verifier library", "[wallet][store]") {
   Fixture f;
   auto w = f.Create();
-  auto s = w.Import(f.IssueTo(w, [](mdoc::IssueRequest& r) { r.status.reset(); r.validity.valid_until = r.validity.valid_from + 3 * kDay; }),
+  auto s = w.Import(f.IssueTo(w,
+                              [](mdoc::IssueRequest& r) {
+                                r.status.reset();
+                                r.validity.valid_until = r.validity.valid_from + 3 * kDay;
+                              }),
                     *f.pki.trust_list, kPkiNow);
   REQUIRE_OK(s);
   verifier::MemoryState state;
@@ -586,7 +596,8 @@ TEST_CASE("wallet figures: unlock time, presentation time, size per credential",
     last = s->id;
   }
   REQUIRE_OK(w->CheckIntegrity());
-  auto full_size = fs::file_size(app + "/wallet.db") + (fs::exists(app + "/wallet.db-wal") ? fs::file_size(app + "/wallet.db-wal") : 0);
+  auto full_size = fs::file_size(app + "/wallet.db") +
+                   (fs::exists(app + "/wallet.db-wal") ? fs::file_size(app + "/wallet.db-wal") : 0);
   wallet::PresentOptions o;
   o.now = kPkiNow;
   constexpr int kPresents = 50;
@@ -595,7 +606,8 @@ TEST_CASE("wallet figures: unlock time, presentation time, size per credential",
   double present_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / kPresents;
   { wallet::Wallet closing = std::move(*w); }  // the last connection closes: its WAL goes into the file
   auto closed_size = fs::file_size(app + "/wallet.db");
-  WARN("db file after close: " << closed_size << " bytes = " << (closed_size - empty_size) / kCreds << " bytes per credential");
+  WARN("db file after close: " << closed_size << " bytes = " << (closed_size - empty_size) / kCreds
+                               << " bytes per credential");
   w = wallet::Wallet::Open(app, **ks, Pin("123456"), kPkiNow);
   REQUIRE_OK(w);
   // QR versions from a batch credential (status reference in the MSO, x5chain dropped as in QR-PROFILE).
@@ -618,10 +630,10 @@ TEST_CASE("wallet figures: unlock time, presentation time, size per credential",
   REQUIRE_OK(c3);
   REQUIRE_OK(c6);
   WARN("QR from a batch credential: 3 elements " << q3->presentation.text.size() << " chars, version " << c3->version
-                                                  << "; 6 elements " << q6->presentation.text.size() << " chars, version "
-                                                  << c6->version << " (ECC M)");
+                                                 << "; 6 elements " << q6->presentation.text.size()
+                                                 << " chars, version " << c6->version << " (ECC M)");
   WARN("unlock (Argon2id ops 3, 64 MiB, incl. DB open + migrate): " << unlock_ms << " ms");
   WARN("present checkpoint_identity from the store (incl. keystore signer load): " << present_ms << " ms");
-  WARN("db bytes: empty " << empty_size << ", with " << kCreds << " civil IDs " << full_size << " (db+wal) = "
-                          << (full_size - empty_size) / kCreds << " bytes per credential");
+  WARN("db bytes: empty " << empty_size << ", with " << kCreds << " civil IDs " << full_size
+                          << " (db+wal) = " << (full_size - empty_size) / kCreds << " bytes per credential");
 }

@@ -19,10 +19,10 @@
 #include <cstring>
 #include <filesystem>
 
+#include "pin_wrap.h"
 #include "wathiq/core/cbor.h"
 #include "wathiq/core/file.h"
 #include "wathiq/keys/key_handle.h"
-#include "pin_wrap.h"
 #include "wathiq/wallet/keystore.h"
 
 namespace wathiq::wallet {
@@ -32,7 +32,7 @@ using cbor::Value;
 using namespace internal;  // NOLINT: the shared wrap and schedule helpers
 
 constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;  // 24
-constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;  // 16
+constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;       // 16
 constexpr size_t kMaxStateBytes = 1 << 20;
 constexpr size_t kMaxDeviceKeys = 4096;
 
@@ -126,7 +126,8 @@ Result<KsState> DecodeState(ByteView data) {
     const Bytes* spki = GetBytes(k, "spki");
     const Bytes* nonce = GetBytes(k, "nonce", kNonceBytes);
     const Bytes* sealed = GetBytes(k, "sealed");
-    if (!id || !id->is_text() || !alg || !alg->AsInt() || !spki || !nonce || !sealed) return Fail(Damaged("key record"));
+    if (!id || !id->is_text() || !alg || !alg->AsInt() || !spki || !nonce || !sealed)
+      return Fail(Damaged("key record"));
     auto a = AlgFromCose(*alg->AsInt());
     if (!a) return Fail(Damaged("key algorithm"));
     r.id = id->text();
@@ -274,7 +275,8 @@ Result<SecureBuffer> FileKeystore::Unlock(const keys::SecretText& pin, int64_t n
   WQ_TRY(BeginAttempt(dir_, s, options_.schedule, now));
   auto key = UnwrapDbKey(SecretFactor(s), *s.pin, pin, options_.limits);
   if (!key) {
-    if (key.error().code == Errc::kBadSignature) return Fail(WrongPinError(options_.schedule, s.failures, s.last_failure, now));
+    if (key.error().code == Errc::kBadSignature)
+      return Fail(WrongPinError(options_.schedule, s.failures, s.last_failure, now));
     return Fail(key.error());
   }
   s.failures = 0;
@@ -290,7 +292,8 @@ Status FileKeystore::ChangePin(const keys::SecretText& old_pin, const keys::Secr
   WQ_TRY(BeginAttempt(dir_, s, options_.schedule, now));
   auto key = UnwrapDbKey(SecretFactor(s), *s.pin, old_pin, options_.limits);
   if (!key) {
-    if (key.error().code == Errc::kBadSignature) return Fail(WrongPinError(options_.schedule, s.failures, s.last_failure, now));
+    if (key.error().code == Errc::kBadSignature)
+      return Fail(WrongPinError(options_.schedule, s.failures, s.last_failure, now));
     return Fail(key.error());
   }
   WQ_ASSIGN(s.pin, WrapDbKey(SecretFactor(s), *key, new_pin, options_.kdf, options_.limits));
@@ -303,7 +306,8 @@ Result<PinState> FileKeystore::State(int64_t now) const {
   WQ_ASSIGN(DirLock lock, DirLock::Take(dir_));
   WQ_ASSIGN(KsState s, LoadState(dir_));
   if (!s.pin) return PinState{};
-  return ComputePinState(options_.schedule, static_cast<int>(std::min<uint64_t>(s.failures, 1 << 20)), s.last_failure, now);
+  return ComputePinState(options_.schedule, static_cast<int>(std::min<uint64_t>(s.failures, 1 << 20)), s.last_failure,
+                         now);
 }
 
 Result<DeviceKeyInfo> FileKeystore::CreateDeviceKey(Alg alg) {
@@ -351,7 +355,8 @@ Result<std::shared_ptr<const Signer>> FileKeystore::DeviceSigner(std::string_vie
   SecureBuffer secret(it->sealed.size() - kTagBytes);
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret.data(), &len, nullptr, it->sealed.data(), it->sealed.size(),
-                                                 AsBytes(it->id).data(), it->id.size(), it->nonce.data(), k.data()) != 0) {
+                                                 AsBytes(it->id).data(), it->id.size(), it->nonce.data(),
+                                                 k.data()) != 0) {
     return Fail(Damaged("a device key does not open"));
   }
   WQ_ASSIGN(keys::KeyHandle handle, keys::KeyHandle::SoftwareFromSecret(it->alg, secret.view(), it->id));

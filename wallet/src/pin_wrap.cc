@@ -113,8 +113,8 @@ Result<PinRecord> PinRecordFromCbor(const cbor::Value& pin) {
 Status CheckAttemptAllowed(const PinSchedule& schedule, uint64_t failures, int64_t last_failure, int64_t now) {
   PinState ps = ComputePinState(schedule, Clamp(failures), last_failure, now);
   if (ps.blocked) {
-    return Fail(Error(Errc::kPermission, "the PIN is blocked after too many wrong attempts; the wallet must be re-issued",
-                      "pin_blocked"));
+    return Fail(Error(Errc::kPermission,
+                      "the PIN is blocked after too many wrong attempts; the wallet must be re-issued", "pin_blocked"));
   }
   if (ps.locked_until > now) {
     return Fail(Error(Errc::kPermission, "too many wrong PINs: try again in " + Plural(ps.locked_until - now, "second"),

@@ -24,10 +24,10 @@ namespace wathiq::wallet::internal {
 inline constexpr size_t kSecretBytes = 32;
 
 struct PinRecord {
-  Bytes salt;   // 16
+  Bytes salt;  // 16
   uint64_t ops = 0;
   uint64_t mem = 0;
-  Bytes nonce;  // 24
+  Bytes nonce;    // 24
   Bytes wrapped;  // 32 + 16
 };
 

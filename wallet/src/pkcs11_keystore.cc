@@ -125,7 +125,8 @@ Result<SecureBuffer> Pkcs11Keystore::Unlock(const keys::SecretText& pin, int64_t
   WQ_TRY(BeginAttempt(*token_, options_, s, now));
   auto key = UnwrapDbKey(TokenFactor(*token_, options_), *s.pin, pin, options_.limits);
   if (!key) {
-    if (key.error().code == Errc::kBadSignature) return Fail(WrongPinError(options_.schedule, s.failures, s.last_failure, now));
+    if (key.error().code == Errc::kBadSignature)
+      return Fail(WrongPinError(options_.schedule, s.failures, s.last_failure, now));
     return Fail(key.error());
   }
   s.failures = 0;
@@ -141,7 +142,8 @@ Status Pkcs11Keystore::ChangePin(const keys::SecretText& old_pin, const keys::Se
   WQ_TRY(BeginAttempt(*token_, options_, s, now));
   auto key = UnwrapDbKey(TokenFactor(*token_, options_), *s.pin, old_pin, options_.limits);
   if (!key) {
-    if (key.error().code == Errc::kBadSignature) return Fail(WrongPinError(options_.schedule, s.failures, s.last_failure, now));
+    if (key.error().code == Errc::kBadSignature)
+      return Fail(WrongPinError(options_.schedule, s.failures, s.last_failure, now));
     return Fail(key.error());
   }
   WQ_ASSIGN(s.pin, WrapDbKey(TokenFactor(*token_, options_), *key, new_pin, options_.kdf, options_.limits));
@@ -154,7 +156,8 @@ Result<PinState> Pkcs11Keystore::State(int64_t now) const {
   std::lock_guard<std::mutex> lock(mu_);
   WQ_ASSIGN(TokenState s, Load(*token_, options_));
   if (!s.pin) return PinState{};
-  return ComputePinState(options_.schedule, static_cast<int>(std::min<uint64_t>(s.failures, 1 << 20)), s.last_failure, now);
+  return ComputePinState(options_.schedule, static_cast<int>(std::min<uint64_t>(s.failures, 1 << 20)), s.last_failure,
+                         now);
 }
 
 Result<std::vector<Pkcs11Keystore::Found>> Pkcs11Keystore::FindDeviceKeys() const {
@@ -196,7 +199,8 @@ Result<std::shared_ptr<const Signer>> Pkcs11Keystore::DeviceSigner(std::string_v
   std::lock_guard<std::mutex> lock(mu_);
   WQ_ASSIGN(std::vector<Found> found, FindDeviceKeys());
   for (auto& f : found) {
-    if (f.info.key_id == key_id) return std::shared_ptr<const Signer>(std::make_shared<keys::KeyHandle>(std::move(f.handle)));
+    if (f.info.key_id == key_id)
+      return std::shared_ptr<const Signer>(std::make_shared<keys::KeyHandle>(std::move(f.handle)));
   }
   return Fail(Error(Errc::kNotFound, "no device key with that id", "unknown_device_key"));
 }

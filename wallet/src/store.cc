@@ -131,7 +131,8 @@ Result<Wallet> Wallet::Create(const std::string& app_dir, DeviceKeystore& keysto
   std::error_code ec;
   std::filesystem::create_directories(app_dir, ec);
   if (ec) return Fail(Errc::kIo, "app-data folder: " + ec.message());
-  if (::chmod(app_dir.c_str(), 0700) != 0) return Fail(Errc::kIo, "app-data folder: " + std::string(std::strerror(errno)));
+  if (::chmod(app_dir.c_str(), 0700) != 0)
+    return Fail(Errc::kIo, "app-data folder: " + std::string(std::strerror(errno)));
   std::string path = DbPath(app_dir);
   if (std::filesystem::exists(path, ec) || std::filesystem::exists(path + "-wal", ec)) {
     return Fail(Error(Errc::kState, "a wallet already exists in this folder", "wallet_exists"));
@@ -177,13 +178,16 @@ Result<Wallet> Wallet::Open(const std::string& app_dir, DeviceKeystore& keystore
     if (e.code == Errc::kPermission) {
       // The keystore released a key that does not open this file: another wallet's keystore, or a database
       // replaced from elsewhere.
-      return Fail(Error(Errc::kPermission, "the wallet database does not belong to this keystore", "wallet_key_mismatch"));
+      return Fail(
+          Error(Errc::kPermission, "the wallet database does not belong to this keystore", "wallet_key_mismatch"));
     }
-    return Fail(Error(e.code, "wallet database: " + e.message, e.code == Errc::kMalformed ? "wallet_damaged" : e.reason));
+    return Fail(
+        Error(e.code, "wallet database: " + e.message, e.code == Errc::kMalformed ? "wallet_damaged" : e.reason));
   }
   if (auto m = db->Migrate(kMigrations); !m) {
     Error e = m.error();
-    return Fail(Error(e.code, "wallet database: " + e.message, e.code == Errc::kMalformed ? "wallet_damaged" : e.reason));
+    return Fail(
+        Error(e.code, "wallet database: " + e.message, e.code == Errc::kMalformed ? "wallet_damaged" : e.reason));
   }
   auto impl = std::make_unique<Impl>(std::move(*db));
   impl->dir = app_dir;
@@ -257,7 +261,8 @@ Result<CredentialSummary> Wallet::Import(ByteView bytes, const keys::TrustAnchor
     WQ_TRY(reuse.BindText(1, device_key_id));
     WQ_ASSIGN(bool reused, reuse.Step());
     if (reused) return Fail(Refused("device_key_reused", "a single-use credential needs a device key of its own"));
-    WQ_ASSIGN(storage::Statement other, impl_->db.Prepare("SELECT id FROM credentials WHERE batch = ?1 AND doc_type <> ?2"));
+    WQ_ASSIGN(storage::Statement other,
+              impl_->db.Prepare("SELECT id FROM credentials WHERE batch = ?1 AND doc_type <> ?2"));
     WQ_TRY(other.BindText(1, import.batch));
     WQ_TRY(other.BindText(2, doc.doc_type()));
     WQ_ASSIGN(bool mismatch, other.Step());
@@ -331,12 +336,14 @@ struct Row {
 };
 
 Result<Row> LoadRow(storage::Database& db, const mdoc::Catalogue& catalogue, int64_t id) {
-  WQ_ASSIGN(storage::Statement st,
-            db.Prepare("SELECT id, doc_type, agency_id, device_key_id, signed_at, valid_from, valid_until, "
-                       "status_uri, status_idx, imported_at, batch, used_at, issuer_signed FROM credentials WHERE id = ?1"));
+  WQ_ASSIGN(
+      storage::Statement st,
+      db.Prepare("SELECT id, doc_type, agency_id, device_key_id, signed_at, valid_from, valid_until, "
+                 "status_uri, status_idx, imported_at, batch, used_at, issuer_signed FROM credentials WHERE id = ?1"));
   WQ_TRY(st.BindInt64(1, id));
   WQ_ASSIGN(bool found, st.Step());
-  if (!found) return Fail(Error(Errc::kNotFound, "no credential " + std::to_string(id) + " in the wallet", "unknown_credential"));
+  if (!found)
+    return Fail(Error(Errc::kNotFound, "no credential " + std::to_string(id) + " in the wallet", "unknown_credential"));
   Row r;
   WQ_ASSIGN(r.summary, ReadSummary(st, catalogue));
   WQ_ASSIGN(r.issuer_signed, st.ColumnBlob(12));
@@ -410,7 +417,8 @@ Result<PresentedQr> Wallet::Present(int64_t id, const DisclosureChoice& choice, 
       return Fail(Error(Errc::kState, "this single-use credential was already presented", "single_use_spent"));
     }
     WQ_ASSIGN(storage::Transaction tx, impl_->db.Begin());
-    WQ_ASSIGN(storage::Statement mark, impl_->db.Prepare("UPDATE credentials SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL"));
+    WQ_ASSIGN(storage::Statement mark,
+              impl_->db.Prepare("UPDATE credentials SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL"));
     WQ_TRY(mark.BindInt64(1, id));
     WQ_TRY(mark.BindInt64(2, std::max<int64_t>(options.now, 1)));
     WQ_TRY(mark.Run());
@@ -432,7 +440,9 @@ Result<PresentedQr> Wallet::PresentFromBatch(std::string_view batch, const Discl
   WQ_TRY(pick.BindText(1, batch));
   WQ_TRY(pick.BindInt64(2, options.now));
   WQ_ASSIGN(bool found, pick.Step());
-  if (!found) return Fail(Error(Errc::kNotFound, "no unused credential is left in this batch: ask for a refill", "batch_exhausted"));
+  if (!found)
+    return Fail(
+        Error(Errc::kNotFound, "no unused credential is left in this batch: ask for a refill", "batch_exhausted"));
   WQ_ASSIGN(int64_t id, pick.ColumnInt64(0));
   WQ_TRY(pick.Reset());
   return Present(id, choice, std::move(options));

@@ -97,8 +97,7 @@ Status CheckEntry(const Entry& e) {
   const unsigned present = PresentFields(e);
   for (const auto& [field, name] : kFieldNames) {
     if ((required & field) && !(present & field)) {
-      return Fail(Errc::kInvalidArgument,
-                  "a " + std::string(EventName(e.event)) + " entry needs " + std::string(name));
+      return Fail(Errc::kInvalidArgument, "a " + std::string(EventName(e.event)) + " entry needs " + std::string(name));
     }
     if ((present & field) && !(allowed & field)) {
       return Fail(Errc::kInvalidArgument,
@@ -212,8 +211,9 @@ Result<Entry> DecodeEntry(ByteView bytes) {
     (void)v;
     if (!k.is_text()) return Fail(Errc::kMalformed, "log entry: a key is not text");
     const std::string& name = k.text();
-    bool known = std::find(kBase.begin(), kBase.end(), name) != kBase.end() ||
-                 std::any_of(kFieldNames.begin(), kFieldNames.end(), [&](const FieldName& f) { return f.name == name; });
+    bool known =
+        std::find(kBase.begin(), kBase.end(), name) != kBase.end() ||
+        std::any_of(kFieldNames.begin(), kFieldNames.end(), [&](const FieldName& f) { return f.name == name; });
     if (!known) return Fail(Errc::kMalformed, "log entry: unknown key " + Quoted(name));
   }
 

@@ -87,11 +87,11 @@ struct TokenCheck {
   std::vector<std::string> files;  // relative to the audit folder ("tokens/...") or the public folder
   bool in_history = false;
   bool in_public = false;
-  std::string uri;         // its sub
-  uint64_t size = 0;       // its log_checkpoint size
+  std::string uri;    // its sub
+  uint64_t size = 0;  // its log_checkpoint size
   uint64_t iat = 0;
   bool signature_ok = false;
-  bool compared = false;   // the list was rebuilt and compared
+  bool compared = false;     // the list was rebuilt and compared
   uint64_t differences = 0;  // slots that differ (all of them, beyond the findings kept)
   std::array<uint8_t, 32> sha256{};
 };

@@ -31,21 +31,23 @@
 namespace wathiq::auditor {
 
 struct Finding {
-  std::string kind;     // from the vocabulary above
-  std::string message;  // for a human; text from the folders in it is raw (escape before display)
-  std::optional<uint64_t> entry;  // the log position concerned
-  std::string uri;                // the status list concerned
-  std::optional<uint64_t> index;  // the list index concerned
+  std::string kind;                  // from the vocabulary above
+  std::string message;               // for a human; text from the folders in it is raw (escape before display)
+  std::optional<uint64_t> entry;     // the log position concerned
+  std::string uri;                   // the status list concerned
+  std::optional<uint64_t> index;     // the list index concerned
   std::optional<uint8_t> expected;   // status_mismatch: the value the replay gives
   std::optional<uint8_t> published;  // status_mismatch: the value the token carries
-  std::string file;               // the file concerned, relative to the audit or public folder
+  std::string file;                  // the file concerned, relative to the audit or public folder
 };
 
 class Findings {
  public:
   explicit Findings(size_t max = 10000) : max_(max) {}
   void Add(Finding f);
-  void Add(std::string kind, std::string message) { Add(Finding{std::move(kind), std::move(message), {}, {}, {}, {}, {}, {}}); }
+  void Add(std::string kind, std::string message) {
+    Add(Finding{std::move(kind), std::move(message), {}, {}, {}, {}, {}, {}});
+  }
 
   const std::vector<Finding>& list() const { return list_; }
   uint64_t total() const { return total_; }

@@ -20,14 +20,14 @@
 namespace wathiq::auditor {
 
 struct AuditLimits {
-  uint64_t max_log_size = uint64_t{1} << 28;     // entries; the tree costs about 64 bytes per entry
+  uint64_t max_log_size = uint64_t{1} << 28;  // entries; the tree costs about 64 bytes per entry
   size_t max_checkpoint_files = 1'000'000;
-  size_t max_token_files = 1'000'000;            // history tokens walked (files and folders)
-  size_t max_token_bytes = size_t{4} << 20;      // one token
+  size_t max_token_files = 1'000'000;                  // history tokens walked (files and folders)
+  size_t max_token_bytes = size_t{4} << 20;            // one token
   uint64_t max_total_token_bytes = uint64_t{1} << 30;  // every token kept until its list is compared
-  uint64_t max_list_entries = uint64_t{1} << 24;  // the largest list a token may hold (status::ParseOptions)
+  uint64_t max_list_entries = uint64_t{1} << 24;       // the largest list a token may hold (status::ParseOptions)
   size_t max_findings = 10000;
-  size_t max_differences_per_token = 100;        // status_mismatch findings kept per token (all are counted)
+  size_t max_differences_per_token = 100;  // status_mismatch findings kept per token (all are counted)
 };
 
 // <public>/<host>/<path> for an https URL in the status-URI grammar (keys/status_uri.h); kInvalidArgument

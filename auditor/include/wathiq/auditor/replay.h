@@ -80,7 +80,8 @@ class Replayer {
 
   // The list `uri` as the entries applied so far make it: 2 bits per entry, `entries` entries (the
   // published token's length). Slots used at or beyond `entries` are appended to *beyond when given.
-  Result<status::StatusList> Rebuild(std::string_view uri, uint64_t entries, std::vector<uint64_t>* beyond = nullptr) const;
+  Result<status::StatusList> Rebuild(std::string_view uri, uint64_t entries,
+                                     std::vector<uint64_t>* beyond = nullptr) const;
   // The value of one slot (0 for a slot never used).
   uint8_t Value(std::string_view uri, uint64_t index) const;
 
@@ -105,7 +106,8 @@ class Replayer {
     std::unordered_map<uint64_t, uint8_t> slots;  // every slot an entry named: its value, 0x80 once issued
     uint64_t first_issue = 0;
   };
-  uint32_t Intern(std::vector<std::string>& names, std::unordered_map<std::string, uint32_t>& ids, const std::string& s);
+  uint32_t Intern(std::vector<std::string>& names, std::unordered_map<std::string, uint32_t>& ids,
+                  const std::string& s);
   uint32_t ListFor(const std::string& uri);
   void Report(std::string kind, std::string message, const log::Entry& e);
   void ApplyIssue(const log::Entry& e);

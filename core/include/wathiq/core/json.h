@@ -17,8 +17,7 @@
 
 namespace wathiq {
 
-Result<nlohmann::json> ParseJsonStrict(std::string_view text, std::string_view what, size_t max_bytes,
-                                       int max_depth);
+Result<nlohmann::json> ParseJsonStrict(std::string_view text, std::string_view what, size_t max_bytes, int max_depth);
 
 // The keys of `object` that are not in `allowed`, as one message ("unknown key \"x\"") or Ok: for formats
 // that refuse what they do not know rather than ignore it.

@@ -67,12 +67,12 @@ struct AgencyConfig {
 };
 
 struct DeploymentConfig {
-  std::string log_name;  // the checkpoint origin and note key name, e.g. log.paci.gov.kw
-  std::string log_url;   // https://log.paci.gov.kw/wathiq: the public folder's log prefix
+  std::string log_name;            // the checkpoint origin and note key name, e.g. log.paci.gov.kw
+  std::string log_url;             // https://log.paci.gov.kw/wathiq: the public folder's log prefix
   std::optional<KeySpec> log_key;  // absent: init creates DIR/log.key
   uint64_t list_size = kMinStatusListSize;
-  uint64_t token_ttl = 3600;           // seconds: when verifiers should refresh
-  uint64_t token_lifetime = 86400;     // seconds from iat to exp
+  uint64_t token_ttl = 3600;        // seconds: when verifiers should refresh
+  uint64_t token_lifetime = 86400;  // seconds from iat to exp
   std::vector<AgencyConfig> agencies;
 };
 
@@ -130,7 +130,7 @@ struct IssuedRecord {
   std::string status_uri;
   uint64_t status_idx = 0;
   int64_t valid_until = 0;
-  Bytes credential;        // IssuerSigned
+  Bytes credential;  // IssuerSigned
   uint64_t log_index = 0;
   bool already_issued = false;  // the idempotency key was known: nothing new was issued
 };
@@ -138,7 +138,7 @@ struct IssuedRecord {
 struct ActionOutcome {
   std::string document_number;
   std::string agency;
-  std::string action;  // "revoke", "suspend", "reinstate"
+  std::string action;                          // "revoke", "suspend", "reinstate"
   std::vector<log::CredentialId> credentials;  // the credentials changed
   uint64_t log_size = 0;
 };
@@ -187,8 +187,8 @@ struct PublishedToken {
 };
 
 struct PublishReport {
-  uint64_t reflected_size = 0;  // S
-  uint64_t checkpoint_size = 0; // S'
+  uint64_t reflected_size = 0;   // S
+  uint64_t checkpoint_size = 0;  // S'
   log::Hash root{};
   std::vector<PublishedToken> tokens;
   std::string checkpoint_file;
@@ -196,7 +196,7 @@ struct PublishReport {
 
 struct DocumentView {
   std::string document_number;
-  std::vector<CredentialRecord> credentials;  // with bytes
+  std::vector<CredentialRecord> credentials;       // with bytes
   std::vector<std::vector<HistoryEntry>> history;  // history[i] for credentials[i]
 };
 

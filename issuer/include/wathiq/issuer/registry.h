@@ -51,12 +51,12 @@ struct AgencyRecord {
 };
 
 struct StatusListRecord {
-  int64_t id = 0;        // assigned by the registry
+  int64_t id = 0;  // assigned by the registry
   std::string agency;
-  int64_t number = 0;    // 1, 2, ... per agency; the URI is <prefix>/<number>
+  int64_t number = 0;  // 1, 2, ... per agency; the URI is <prefix>/<number>
   std::string uri;
-  uint64_t size = 0;     // entries, >= kMinStatusListSize
-  uint64_t used = 0;     // slots taken (never given back)
+  uint64_t size = 0;  // entries, >= kMinStatusListSize
+  uint64_t used = 0;  // slots taken (never given back)
 };
 
 struct CredentialRecord {
@@ -64,17 +64,17 @@ struct CredentialRecord {
   std::string document_number;
   std::string agency;
   std::string doc_type;
-  Bytes holder_thumbprint;   // SHA-256 of the device key's SubjectPublicKeyInfo
+  Bytes holder_thumbprint;  // SHA-256 of the device key's SubjectPublicKeyInfo
   int64_t valid_from = 0;
   int64_t valid_until = 0;
   int64_t issued_at = 0;
   int64_t list_id = 0;
   std::string status_uri;
   uint64_t status_idx = 0;
-  Bytes mso_digest;          // SHA-256 of the MobileSecurityObject bytes that were signed
+  Bytes mso_digest;  // SHA-256 of the MobileSecurityObject bytes that were signed
   CredentialState state = CredentialState::kValid;
-  std::string claims_json;   // the agency record as validated
-  Bytes credential;          // IssuerSigned
+  std::string claims_json;      // the agency record as validated
+  Bytes credential;             // IssuerSigned
   std::string idempotency_key;  // empty: none
 };
 

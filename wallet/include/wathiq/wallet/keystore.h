@@ -42,10 +42,10 @@ struct PinSchedule {
 
 struct PinState {
   bool provisioned = false;
-  int failures = 0;            // consecutive failed attempts
-  int attempts_left = 0;       // before the next wait (or the block)
-  int total_attempts_left = 0; // before the block
-  int64_t locked_until = 0;    // > now: no attempt before this time
+  int failures = 0;             // consecutive failed attempts
+  int attempts_left = 0;        // before the next wait (or the block)
+  int total_attempts_left = 0;  // before the block
+  int64_t locked_until = 0;     // > now: no attempt before this time
   bool blocked = false;
 };
 

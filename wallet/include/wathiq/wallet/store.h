@@ -53,8 +53,8 @@ struct BatchStatus {
   std::string batch;
   std::string doc_type;
   int64_t total = 0;
-  int64_t unused = 0;      // never presented
-  int64_t usable_now = 0;  // unused and valid at `now`
+  int64_t unused = 0;         // never presented
+  int64_t usable_now = 0;     // unused and valid at `now`
   bool needs_refill = false;  // usable_now < WalletOptions::refill_below
 };
 
