@@ -79,8 +79,9 @@ int AuditOnly(const fs::path& dir) {
       static_cast<unsigned long long>(report.entries_replayed), static_cast<unsigned long long>(report.credentials),
       compared, static_cast<unsigned long long>(report.tiles_checked), report.clean() ? "yes" : "no",
       static_cast<unsigned long long>(report.findings.total()),
-      ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
-      ru.ru_maxrss / 1024.0);
+      static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+      static_cast<double>(ru.ru_maxrss) / 1024.0);
   return report.clean() ? 0 : 2;
 }
 

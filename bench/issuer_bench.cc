@@ -168,13 +168,15 @@ int main(int argc, char** argv) {
     if (!r) Die("revoke", r.error());
   }
   double rev_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (!view_numbers.empty()) bench::Row("revocations (one durable transaction each)", view_numbers.size() / rev_s);
+  if (!view_numbers.empty())
+    bench::Row("revocations (one durable transaction each)", static_cast<double>(view_numbers.size()) / rev_s);
   dep = Fail(Errc::kState, "closed");  // closes the registry
   uint64_t bytes = FileSize(dep_dir + "/registry.db") + FileSize(dep_dir + "/registry.db-wal");
-  std::printf("  %-58s %12.0f B\n", "registry bytes per credential (db + wal)", static_cast<double>(bytes) / n);
+  std::printf("  %-58s %12.0f B\n", "registry bytes per credential (db + wal)",
+              static_cast<double>(bytes) / static_cast<double>(n));
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  std::printf("  %-58s %12.1f MiB\n", "peak resident memory", ru.ru_maxrss / 1024.0);
+  std::printf("  %-58s %12.1f MiB\n", "peak resident memory", static_cast<double>(ru.ru_maxrss) / 1024.0);
   std::error_code ec;
   fs::remove_all(dir, ec);
   return 0;

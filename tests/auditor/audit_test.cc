@@ -424,8 +424,8 @@ TEST_CASE("hostile audit folders: clear findings or errors, never a crash", "[au
     AuditReport r = MustAudit(in);
     CHECK(r.findings.list().size() == 50);
     CHECK(r.findings.dropped() > 0);
-    const auto& t =
-        std::find_if(r.tokens.begin(), r.tokens.end(), [&](const auto& t) { return t.in_public && t.uri == s.paci; });
+    const auto& t = std::find_if(r.tokens.begin(), r.tokens.end(),
+                                 [&](const auto& tok) { return tok.in_public && tok.uri == s.paci; });
     REQUIRE(t != r.tokens.end());
     CHECK(t->differences == 4999);  // slot 1056 is suspended in the story already
   }
