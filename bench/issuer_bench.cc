@@ -94,8 +94,12 @@ int main(int argc, char** argv) {
   unsigned threads = argc > 2 ? static_cast<unsigned>(std::atoi(argv[2])) : 2;
   uint64_t revocations = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 500;
   auto pki = test::MustMakeTestPki();
-  char tmpl[] = "/tmp/wathiq-issuer-bench-XXXXXX";
-  std::string dir = mkdtemp(tmpl);
+  std::string tmpl = (std::filesystem::temp_directory_path() / "wathiq-issuer-bench-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  std::string dir = tmpl;
   auto pass = keys::SecretText::FromString("bench");
   keys::SealOptions so;
   so.kdf = keys::KdfParams::Min();

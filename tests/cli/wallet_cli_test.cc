@@ -2,62 +2,27 @@
 // device key for the issuer, import with verification (and a refusal with its reason), list and show with
 // catalogue labels, a QR from the store that the officer's `wathiq verify` accepts, wrong PINs counted,
 // change of PIN, delete.
-#include <cstdio>
-#include <filesystem>
+#include <string>
 
-#include "support/pki_fixture.h"
-#include "test_util.h"
+#include "cli/cli_fixture.h"
 #include "wathiq/keys/keystore.h"
 
 using namespace wathiq;
-namespace fs = std::filesystem;
-
-namespace {
-
-nlohmann::json JsonOf(const test::ShellRun& r) {
-  // stdout's JSON object; the error line on stderr (merged by RunShell) lies outside the braces.
-  auto pos = r.text.find('{');
-  auto end = r.text.rfind('}');
-  REQUIRE(pos != std::string::npos);
-  REQUIRE(end != std::string::npos);
-  auto j = nlohmann::json::parse(r.text.substr(pos, end - pos + 1), nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  return j;
-}
-
-}  // namespace
 
 TEST_CASE("CLI: wallet init, import, list, show, present from the store, PIN handling, delete", "[cli][wallet]") {
-  int64_t now = std::time(nullptr);
-  auto pki = test::MustMakeTestPki({.now = now, .sequence = 1, .agencies = {}});
-  char tmpl[] = "/tmp/wathiq-wallet-cli-XXXXXX";
-  REQUIRE(mkdtemp(tmpl));
-  fs::path dir(tmpl);
-  auto at = [&](const char* f) { return (dir / f).string(); };
-  setenv("WATHIQ_STATE_DIR", at("verifier-state").c_str(), 1);
+  test::CliFolder f("wallet-cli");
+  f.AddIssuerFiles();
+  auto at = [&](const char* name) { return f.at(name); };
+  const std::string& trust = f.trust;
   const std::string cli = WATHIQ_CLI_PATH;
   const std::string where = " --wallet " + at("app-data") + " --keystore " + at("keystore");
   auto wallet = [&](const std::string& pin, const std::string& args) {
     return test::RunShell("WATHIQ_PIN=" + pin + " " + cli + " wallet " + args + where);
   };
-
-  auto pass = keys::SecretText::FromString("correct-horse");
-  keys::SealOptions seal;
-  seal.kdf = keys::KdfParams::Min();
-  const auto& paci = pki.agency("paci");
-  REQUIRE(keys::WriteSealedKeyFile(at("ds.wqkey"), paci.ds_key, pass, seal));
-  REQUIRE(keys::WriteFileAtomically(at("ds.pem"), AsBytes(paci.ds_cert.ToPem()), keys::WriteMode::kReplace));
-  REQUIRE(keys::WriteFileAtomically(at("root.pem"), AsBytes(pki.root_cert.ToPem()), keys::WriteMode::kReplace));
-  REQUIRE(keys::WriteFileAtomically(at("tl.cbor"), pki.trust_list_bytes, keys::WriteMode::kReplace));
-  const std::string record = R"({"civil_id_number": "290010112346", "card_serial": "KW1234567",
-    "full_name_ar": "محمد عبدالله العلي", "full_name_en": "Mohammad Abdullah Al-Ali", "birth_date": "1990-01-01",
-    "sex": 1, "nationality": "KW", "issue_date": "2025-06-01", "expiry_date": "2030-05-31"})";
-  REQUIRE(keys::WriteFileAtomically(at("record.json"), AsBytes(record), keys::WriteMode::kReplace));
-  const std::string trust = " --trust-list " + at("tl.cbor") + " --root " + at("root.pem");
   auto issue_to = [&](const std::string& device_key, const char* out) {
-    auto r = test::RunShell("WATHIQ_PASSPHRASE=correct-horse " + cli + " issuer issue --record " + at("record.json") +
-                            " --doctype kw.gov.paci.civil_id.1 --device-key " + device_key + " --signer-cert " +
-                            at("ds.pem") + " --signer-key " + at("ds.wqkey") + " --valid-days 3 --out " + at(out));
+    auto r = test::RunCli("issuer issue --record " + at("record.json") +
+                          " --doctype kw.gov.paci.civil_id.1 --device-key " + device_key + " --signer-cert " +
+                          at("ds.pem") + " --signer-key " + at("ds.wqkey") + " --valid-days 3 --out " + at(out));
     INFO(r.text);
     REQUIRE(r.rc == 0);
   };
@@ -86,27 +51,30 @@ TEST_CASE("CLI: wallet init, import, list, show, present from the store, PIN han
   auto imported = wallet("123456", "--json import " + at("civil-id.mdoc") + trust);
   INFO(imported.text);
   REQUIRE(imported.rc == 0);
-  int64_t id = JsonOf(imported)["id"];
+  int64_t id = test::JsonOf(imported)["id"];
 
   // A credential bound to a key this wallet does not hold: refused with its reason, nothing stored.
   auto foreign = keys::KeyHandle::GenerateSoftware(Alg::kES256, "foreign");
   REQUIRE(foreign);
-  REQUIRE(keys::WriteSealedKeyFile(at("foreign.wqkey"), *foreign, pass, seal));
+  keys::SealOptions seal;
+  seal.kdf = keys::KdfParams::Min();
+  REQUIRE(keys::WriteSealedKeyFile(at("foreign.wqkey"), *foreign,
+                                   keys::SecretText::FromString(std::string(test::kCliPassphrase)), seal));
   issue_to(at("foreign.wqkey"), "foreign.mdoc");
   auto refused = wallet("123456", "--json import " + at("foreign.mdoc") + trust);
   CHECK(refused.rc == 1);
-  CHECK(JsonOf(refused)["error"]["reason"] == "device_key_not_mine");
+  CHECK(test::JsonOf(refused)["error"]["reason"] == "device_key_not_mine");
 
   auto list = wallet("123456", "--json list");
   INFO(list.text);
   REQUIRE(list.rc == 0);
-  CHECK(JsonOf(list)["credentials"].size() == 1);
+  CHECK(test::JsonOf(list)["credentials"].size() == 1);
 
   auto show = wallet("123456", "--json show --id " + std::to_string(id));
   INFO(show.text);
   REQUIRE(show.rc == 0);
   bool saw_sex = false;
-  const nlohmann::json shown = JsonOf(show);  // kept alive for the loop (a temporary's member would dangle)
+  const nlohmann::json shown = test::JsonOf(show);  // kept alive for the loop (a temporary's member would dangle)
   for (const auto& e : shown["elements"]) {
     if (e["id"] == "sex") {
       saw_sex = true;
@@ -129,12 +97,12 @@ TEST_CASE("CLI: wallet init, import, list, show, present from the store, PIN han
   // Wrong PINs are counted and the count is shown.
   auto wrong = wallet("000000", "--json unlock");
   CHECK(wrong.rc != 0);
-  CHECK(JsonOf(wrong)["error"]["reason"] == "wrong_pin");
+  CHECK(test::JsonOf(wrong)["error"]["reason"] == "wrong_pin");
   CHECK_THAT(wrong.text, Catch::Contains("3 attempts left"));
   auto right = wallet("123456", "--json unlock");
   INFO(right.text);
   REQUIRE(right.rc == 0);
-  CHECK(JsonOf(right)["pin"]["failures"] == 0);
+  CHECK(test::JsonOf(right)["pin"]["failures"] == 0);
 
   // A single-use batch of two: each QR from another credential, then exhausted.
   for (const char* n : {"b1", "b2"}) {
@@ -149,23 +117,20 @@ TEST_CASE("CLI: wallet init, import, list, show, present from the store, PIN han
   auto status = wallet("123456", "--json batch commute");
   INFO(status.text);
   REQUIRE(status.rc == 0);
-  CHECK(JsonOf(status)["usableNow"] == 2);
+  CHECK(test::JsonOf(status)["usableNow"] == 2);
   CHECK(wallet("123456", "present --batch commute --profile age_over_18").rc == 0);
   CHECK(wallet("123456", "present --batch commute --profile age_over_18").rc == 0);
   auto exhausted = wallet("123456", "--json present --batch commute --profile age_over_18");
   CHECK(exhausted.rc != 0);
-  CHECK(JsonOf(exhausted)["error"]["reason"] == "batch_exhausted");
-  CHECK(JsonOf(wallet("123456", "--json batch commute"))["needsRefill"] == true);
+  CHECK(test::JsonOf(exhausted)["error"]["reason"] == "batch_exhausted");
+  CHECK(test::JsonOf(wallet("123456", "--json batch commute"))["needsRefill"] == true);
 
   auto change = test::RunShell("WATHIQ_PIN=123456 WATHIQ_NEW_PIN=97531864 " + cli + " wallet change-pin" + where);
   INFO(change.text);
   REQUIRE(change.rc == 0);
   CHECK(wallet("123456", "unlock").rc != 0);
   REQUIRE(wallet("97531864", "delete --id " + std::to_string(id)).rc == 0);
-  const nlohmann::json left = JsonOf(wallet("97531864", "--json list"));
+  const nlohmann::json left = test::JsonOf(wallet("97531864", "--json list"));
   CHECK(left["credentials"].size() == 2);  // the two spent batch credentials
   for (const auto& c : left["credentials"]) CHECK(c["id"] != id);
-
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }

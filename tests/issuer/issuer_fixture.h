@@ -3,9 +3,6 @@
 // by number.
 #pragma once
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -13,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/pki_fixture.h"
+#include "test_util.h"
 #include "wathiq/core/crypto.h"
 #include "wathiq/issuer/deployment.h"
 #include "wathiq/keys/keystore.h"
@@ -20,19 +18,11 @@
 
 namespace wathiq::test {
 
-struct IssuerTempDir {
+// test::TempDir with the deployment tests' spelling: `path` as a string and at("a/b").
+struct IssuerTempDir : TempDir {
+  IssuerTempDir() : TempDir("issuer"), path(TempDir::path().string()) {}
   std::string path;
-  IssuerTempDir() {
-    char tmpl[] = "/tmp/wathiq-issuer-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    REQUIRE(p);
-    path = p;
-  }
-  ~IssuerTempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string at(const std::string& rel) const { return path + "/" + rel; }
+  std::string at(const std::string& rel) const { return *this / rel; }
 };
 
 inline constexpr const char* kTestPassphrase = "correct-horse";

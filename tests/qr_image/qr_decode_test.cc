@@ -137,13 +137,13 @@ TEST_CASE("a QR written as JPEG (quality 85) decodes, from memory and from a fil
   REQUIRE(decoded.has_value());
   CHECK(*decoded == text);
 
-  char path[] = "/tmp/wathiq-qr-XXXXXX.jpg";
-  const int fd = ::mkstemps(path, 4);
+  std::string path = (std::filesystem::temp_directory_path() / "wathiq-qr-XXXXXX.jpg").string();
+  const int fd = ::mkstemps(path.data(), 4);
   REQUIRE(fd >= 0);
   REQUIRE(::write(fd, jpeg.data(), jpeg.size()) == static_cast<ssize_t>(jpeg.size()));
   ::close(fd);
   auto from_file = DecodeQrImageFile(path);
-  ::unlink(path);
+  ::unlink(path.c_str());
   REQUIRE(from_file.has_value());
   CHECK(*from_file == text);
 }
@@ -179,7 +179,7 @@ TEST_CASE("must reject: not an image", "[qr][negative]") {
   RequireError(DecodeQrImage(Bytes{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}), Errc::kMalformed);
   RequireError(DecodeQrImage(Bytes{0xff, 0xd8, 0xff}), Errc::kMalformed);
   RequireError(DecodeQrImageFile("/nonexistent/wathiq/qr.png"), Errc::kNotFound);
-  RequireError(DecodeQrImageFile("/tmp"), Errc::kIo);
+  RequireError(DecodeQrImageFile(std::filesystem::temp_directory_path().string()), Errc::kIo);
 }
 
 TEST_CASE("must reject: truncated PNG and JPEG", "[qr][negative]") {
