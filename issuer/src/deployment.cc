@@ -252,6 +252,21 @@ bool ValidDocumentNumber(std::string_view n) {
   });
 }
 
+// What a caller learns of a credential in the registry (the registry's row, less what stays inside).
+IssuedRecord ToIssued(CredentialRecord rec, uint64_t log_index) {
+  IssuedRecord out;
+  out.credential_id = rec.id;
+  out.document_number = std::move(rec.document_number);
+  out.agency = std::move(rec.agency);
+  out.doc_type = std::move(rec.doc_type);
+  out.status_uri = std::move(rec.status_uri);
+  out.status_idx = rec.status_idx;
+  out.valid_until = rec.valid_until;
+  out.credential = std::move(rec.credential);
+  out.log_index = log_index;
+  return out;
+}
+
 }  // namespace
 
 // ---- config ----
@@ -551,18 +566,9 @@ struct Deployment::Impl {
   Result<IssuedRecord> Existing(const log::CredentialId& id) {
     WQ_ASSIGN(std::optional<CredentialRecord> rec, reg->ById(id));
     if (!rec) return Fail(Errc::kInternal, "an idempotency key points at no credential");
-    IssuedRecord out;
-    out.credential_id = rec->id;
-    out.document_number = rec->document_number;
-    out.agency = rec->agency;
-    out.doc_type = rec->doc_type;
-    out.status_uri = rec->status_uri;
-    out.status_idx = rec->status_idx;
-    out.valid_until = rec->valid_until;
-    out.credential = rec->credential;
-    out.already_issued = true;
     WQ_ASSIGN(std::vector<HistoryEntry> h, reg->History(rec->id));
-    if (!h.empty()) out.log_index = h.front().log_index;
+    IssuedRecord out = ToIssued(std::move(*rec), h.empty() ? 0 : h.front().log_index);
+    out.already_issued = true;
     return out;
   }
 
@@ -664,17 +670,7 @@ struct Deployment::Impl {
       const Bytes& entry = built[k]->entry;
       WQ_ASSIGN(uint64_t log_index, reg->AppendLog(entry));
       WQ_TRY(reg->InsertCredential(rec, HistoryEntry{now, "issue", "", std::string(actor), log_index}));
-      IssuedRecord out;
-      out.credential_id = rec.id;
-      out.document_number = rec.document_number;
-      out.agency = rec.agency;
-      out.doc_type = rec.doc_type;
-      out.status_uri = rec.status_uri;
-      out.status_idx = rec.status_idx;
-      out.valid_until = rec.valid_until;
-      out.credential = std::move(rec.credential);
-      out.log_index = log_index;
-      results[p.pos] = std::move(out);
+      results[p.pos] = ToIssued(std::move(rec), log_index);
     }
     return results;
   }
