@@ -28,14 +28,7 @@ struct Published {
   int64_t now = pki.now;
 
   Published() {
-    std::string cfg_path = WriteDeploymentConfig(pki, tmp.path);
-    auto cfg = issuer::ParseDeploymentConfig(ReadFile(cfg_path), tmp.path);
-    REQUIRE(cfg);
-    issuer::InitOptions io;
-    io.kdf = keys::KdfParams::Min();
-    auto t = issuer::Deployment::Init(tmp.at("dep"), *cfg, pass, issuer::SealedFileOpener(pass), io);
-    REQUIRE(t);
-    info = *t;
+    info = InitTestDeployment(pki, tmp, tmp.at("dep"), pass);
 
     // The trust list names the deployment's log key and each agency's aggregation document.
     keys::TrustListContent content = pki.content;

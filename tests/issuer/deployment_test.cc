@@ -33,14 +33,7 @@ struct Fixture {
   int64_t now = pki.now;
 
   Fixture() {
-    std::string cfg_path = WriteDeploymentConfig(pki, tmp.path);
-    auto cfg = issuer::ParseDeploymentConfig(ReadFile(cfg_path), tmp.path);
-    REQUIRE(cfg);
-    issuer::InitOptions io;
-    io.kdf = keys::KdfParams::Min();
-    auto t = issuer::Deployment::Init(dir, *cfg, pass, issuer::SealedFileOpener(pass), io);
-    REQUIRE(t);
-    trust = *t;
+    trust = InitTestDeployment(pki, tmp, dir, pass);
     Reopen();
   }
   void Reopen() {

@@ -104,4 +104,20 @@ inline std::string CivilBatchLine(uint64_t n, const PublicKey& device) {
   return line.dump();
 }
 
+// A deployment in `dir` for the PKI's agencies, from the config WriteDeploymentConfig writes into `tmp`
+// (sealed files under `pass`, the cheapest KDF); returns what Init printed for the trust list.
+inline issuer::TrustInfo InitTestDeployment(const TestPki& pki, const IssuerTempDir& tmp, const std::string& dir,
+                                            const keys::SecretText& pass) {
+  std::string cfg_path = WriteDeploymentConfig(pki, tmp.path);
+  std::ifstream f(cfg_path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto cfg = issuer::ParseDeploymentConfig(text, tmp.path);
+  REQUIRE(cfg);
+  issuer::InitOptions io;
+  io.kdf = keys::KdfParams::Min();
+  auto t = issuer::Deployment::Init(dir, *cfg, pass, issuer::SealedFileOpener(pass), io);
+  REQUIRE(t);
+  return *t;
+}
+
 }  // namespace wathiq::test
