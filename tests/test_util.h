@@ -93,4 +93,16 @@ inline ShellRun RunShell(const std::string& command) {
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
 
+// The JSON object a --json command printed: from its first '{' to its last '}', so the error line a failing
+// command writes to stderr (merged by RunShell) after the object is left out.
+inline nlohmann::json JsonOf(const ShellRun& r) {
+  auto at = r.text.find('{');
+  auto end = r.text.rfind('}');
+  REQUIRE(at != std::string::npos);
+  REQUIRE(end != std::string::npos);
+  auto j = nlohmann::json::parse(r.text.substr(at, end - at + 1), nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  return j;
+}
+
 }  // namespace wathiq::test

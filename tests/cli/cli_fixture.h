@@ -23,18 +23,6 @@ inline ShellRun RunCli(const std::string& args) {
   return RunShell("WATHIQ_PASSPHRASE=" + std::string(kCliPassphrase) + " " + WATHIQ_CLI_PATH + " " + args);
 }
 
-// The JSON object a --json command printed: from its first '{' to its last '}', so the error line a failing
-// command writes to stderr (merged by RunShell) after the object is left out.
-inline nlohmann::json JsonOf(const ShellRun& r) {
-  auto at = r.text.find('{');
-  auto end = r.text.rfind('}');
-  REQUIRE(at != std::string::npos);
-  REQUIRE(end != std::string::npos);
-  auto j = nlohmann::json::parse(r.text.substr(at, end - at + 1), nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  return j;
-}
-
 // A test PKI made at the current time and a temporary folder holding its root certificate (root.pem) and
 // signed trust list (tl.cbor); the officer's state folder (verifier-state) is inside it, and
 // WATHIQ_STATE_DIR names it for the commands the test runs.

@@ -23,16 +23,6 @@ std::string StepText(const std::string& all, int n) {
   return all.substr(at, end == std::string::npos ? std::string::npos : end - at);
 }
 
-nlohmann::json JsonOf(const ShellRun& r) {
-  auto at = r.text.find('{');
-  auto end = r.text.rfind('}');
-  REQUIRE(at != std::string::npos);
-  REQUIRE(end != std::string::npos);
-  auto j = nlohmann::json::parse(r.text.substr(at, end - at + 1), nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  return j;
-}
-
 }  // namespace
 
 TEST_CASE("wathiq demo: the whole story through a real issuer deployment, and the auditor agrees", "[cli][demo]") {

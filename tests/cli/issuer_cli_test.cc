@@ -17,6 +17,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "cli/cli_fixture.h"
 #include "issuer/issuer_fixture.h"
 #include "test_util.h"
 #include "wathiq/log/checkpoint.h"
@@ -31,21 +32,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ShellRun Run(const std::string& args) {
-  return RunShell(std::string("WATHIQ_PASSPHRASE=") + kTestPassphrase + " " + WATHIQ_CLI_PATH + " " + args);
-}
-
-nlohmann::json JsonOf(const ShellRun& r) {
-  // stdout's one JSON object; stderr's message line may follow it (the run merges the two).
-  auto at = r.text.find('{');
-  auto end = r.text.rfind('}');
-  REQUIRE(at != std::string::npos);
-  REQUIRE(end != std::string::npos);
-  auto j = nlohmann::json::parse(r.text.substr(at, end - at + 1), nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  return j;
-}
-
 struct CliDeployment {
   int64_t now = std::time(nullptr);
   TestPki pki = MustMakeTestPki({.now = now, .sequence = 1, .agencies = {}});
@@ -54,7 +40,7 @@ struct CliDeployment {
   std::string d = " -d " + tmp.at("dep");
   CliDeployment() {
     std::string cfg = WriteDeploymentConfig(pki, tmp.path);
-    auto r = Run("issuer --json init " + dep + " --config " + cfg + " --kdf min");
+    auto r = RunCli("issuer --json init " + dep + " --config " + cfg + " --kdf min");
     INFO(r.text);
     REQUIRE(r.rc == 0);
     auto j = JsonOf(r);
@@ -83,8 +69,9 @@ TEST_CASE("CLI issuer: init, issue, publish, verify valid, revoke, publish, veri
   int64_t t = c.now;
   auto T = [&] { return " --now " + std::to_string(++t); };
 
-  auto issued = Run("issuer --json issue" + c.d + T() + " --agency paci --actor clerk-7 --record " + at("record.json") +
-                    " --doctype " + kCivilId + " --device-key " + at("device.wqkey") + " --out " + at("id.mdoc"));
+  auto issued =
+      RunCli("issuer --json issue" + c.d + T() + " --agency paci --actor clerk-7 --record " + at("record.json") +
+             " --doctype " + kCivilId + " --device-key " + at("device.wqkey") + " --out " + at("id.mdoc"));
   INFO(issued.text);
   REQUIRE(issued.rc == 0);
   auto ij = JsonOf(issued);
@@ -93,7 +80,7 @@ TEST_CASE("CLI issuer: init, issue, publish, verify valid, revoke, publish, veri
   CHECK(uri == c.pki.agency("paci").status_prefix + "/1");
 
   auto publish = [&] {
-    auto p = Run("issuer --json publish" + c.d + T());
+    auto p = RunCli("issuer --json publish" + c.d + T());
     INFO(p.text);
     REQUIRE(p.rc == 0);
     return JsonOf(p);
@@ -102,12 +89,12 @@ TEST_CASE("CLI issuer: init, issue, publish, verify valid, revoke, publish, veri
   auto verify = [&] {
     std::string qr = at("qr.txt");
     fs::remove(qr);
-    auto p = Run("wallet" + T() + " present --credential " + at("id.mdoc") + " --device-key " + at("device.wqkey") +
-                 " --profile checkpoint_identity --text-out " + qr);
+    auto p = RunCli("wallet" + T() + " present --credential " + at("id.mdoc") + " --device-key " + at("device.wqkey") +
+                    " --profile checkpoint_identity --text-out " + qr);
     INFO(p.text);
     REQUIRE(p.rc == 0);
-    auto v = Run("verify --json" + T() + " --text " + qr + " --trust-list " + at("tl.cbor") + " --root " +
-                 at("root.pem") + " --status " + token);
+    auto v = RunCli("verify --json" + T() + " --text " + qr + " --trust-list " + at("tl.cbor") + " --root " +
+                    at("root.pem") + " --status " + token);
     INFO(v.text);
     return std::make_pair(v.rc, JsonOf(v));
   };
@@ -118,34 +105,34 @@ TEST_CASE("CLI issuer: init, issue, publish, verify valid, revoke, publish, veri
   CHECK(v1["verdict"] == "valid");
 
   // Refusals: exit 1 (refused) or 3 (unknown), a reason, nothing written.
-  auto other = Run("issuer --json revoke" + c.d + T() + " --agency moi-traffic --document " + id.number +
-                   " --reason lost --actor officer-1");
+  auto other = RunCli("issuer --json revoke" + c.d + T() + " --agency moi-traffic --document " + id.number +
+                      " --reason lost --actor officer-1");
   CHECK(other.rc == 1);
   CHECK(JsonOf(other)["error"]["reason"] == "other_agency");
   auto unknown =
-      Run("issuer --json revoke" + c.d + T() + " --agency paci --document 300000000000 --reason lost --actor o");
+      RunCli("issuer --json revoke" + c.d + T() + " --agency paci --document 300000000000 --reason lost --actor o");
   CHECK(unknown.rc == 3);
   CHECK(JsonOf(unknown)["error"]["reason"] == "unknown_document");
-  auto bad_reason =
-      Run("issuer --json revoke" + c.d + T() + " --agency paci --document " + id.number + " --reason bored --actor o");
+  auto bad_reason = RunCli("issuer --json revoke" + c.d + T() + " --agency paci --document " + id.number +
+                           " --reason bored --actor o");
   CHECK(bad_reason.rc == 2);
 
   // Suspend -> suspended; reinstate -> valid.
-  REQUIRE(
-      Run("issuer suspend" + c.d + T() + " --agency paci --document " + id.number + " --reason court_order --actor o")
-          .rc == 0);
+  REQUIRE(RunCli("issuer suspend" + c.d + T() + " --agency paci --document " + id.number +
+                 " --reason court_order --actor o")
+              .rc == 0);
   publish();
   auto [rc2, v2] = verify();
   CHECK(rc2 == 1);
   CHECK(v2["verdict"] == "invalid");
   CHECK(v2.dump().find("suspended") != std::string::npos);
-  REQUIRE(Run("issuer reinstate" + c.d + T() + " --agency paci --document " + id.number + " --actor o").rc == 0);
+  REQUIRE(RunCli("issuer reinstate" + c.d + T() + " --agency paci --document " + id.number + " --actor o").rc == 0);
   publish();
   CHECK(verify().second["verdict"] == "valid");
 
   // Revoke -> revoked; revoking twice and reinstating are refused.
-  auto rev = Run("issuer --json revoke" + c.d + T() + " --agency paci --document " + id.number +
-                 " --reason stolen --actor officer-1");
+  auto rev = RunCli("issuer --json revoke" + c.d + T() + " --agency paci --document " + id.number +
+                    " --reason stolen --actor officer-1");
   INFO(rev.text);
   REQUIRE(rev.rc == 0);
   publish();
@@ -153,15 +140,15 @@ TEST_CASE("CLI issuer: init, issue, publish, verify valid, revoke, publish, veri
   CHECK(rc3 == 1);
   CHECK(v3["verdict"] == "invalid");
   CHECK(v3.dump().find("revoked") != std::string::npos);
-  auto twice = Run("issuer --json revoke" + c.d + T() + " --agency paci --document " + id.number +
-                   " --reason stolen --actor officer-1");
+  auto twice = RunCli("issuer --json revoke" + c.d + T() + " --agency paci --document " + id.number +
+                      " --reason stolen --actor officer-1");
   CHECK(twice.rc == 1);
   CHECK(JsonOf(twice)["error"]["reason"] == "already_revoked");
-  auto back = Run("issuer --json reinstate" + c.d + T() + " --agency paci --document " + id.number + " --actor o");
+  auto back = RunCli("issuer --json reinstate" + c.d + T() + " --agency paci --document " + id.number + " --actor o");
   CHECK(back.rc == 1);
   CHECK(JsonOf(back)["error"]["reason"] == "revoked");
 
-  auto show = Run("issuer --json show" + c.d + " --document " + id.number);
+  auto show = RunCli("issuer --json show" + c.d + " --document " + id.number);
   INFO(show.text);
   REQUIRE(show.rc == 0);
   auto sj = JsonOf(show);
@@ -180,7 +167,7 @@ TEST_CASE("CLI issuer batch: bad lines by number, a summary, a re-run issues no 
     for (uint64_t n = 0; n < 60; ++n)
       f << (n == 7 ? std::string("{\"agency\": \"paci\"") : CivilBatchLine(n, dev)) << "\n";
   }
-  auto first = Run("issuer --json batch" + c.d + " --actor batch-1 --input " + c.tmp.at("batch.jsonl"));
+  auto first = RunCli("issuer --json batch" + c.d + " --actor batch-1 --input " + c.tmp.at("batch.jsonl"));
   INFO(first.text);
   CHECK(first.rc == 1);  // a line was refused
   auto j = JsonOf(first);
@@ -188,7 +175,7 @@ TEST_CASE("CLI issuer batch: bad lines by number, a summary, a re-run issues no 
   CHECK(j["refused"] == 1);
   REQUIRE(j["refusals"].size() == 1);
   CHECK(j["refusals"][0]["line"] == 8);
-  auto again = Run("issuer --json batch" + c.d + " --actor batch-1 --input " + c.tmp.at("batch.jsonl"));
+  auto again = RunCli("issuer --json batch" + c.d + " --actor batch-1 --input " + c.tmp.at("batch.jsonl"));
   auto j2 = JsonOf(again);
   CHECK(j2["issued"] == 0);
   CHECK(j2["already_issued"] == 59);
@@ -274,7 +261,7 @@ TEST_CASE(
     check_state();
   }
   // The last run completes: everyone issued, once.
-  auto done = Run("issuer --json batch" + c.d + " --actor batch-crash --input " + c.tmp.at("batch.jsonl"));
+  auto done = RunCli("issuer --json batch" + c.d + " --actor batch-crash --input " + c.tmp.at("batch.jsonl"));
   INFO(done.text);
   REQUIRE(done.rc == 0);
   auto j = JsonOf(done);
