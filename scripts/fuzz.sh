@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 what=${1:?smoke or long}
 build=${2:?build dir}
 runs=${3:-10000000}
-seconds=${WATHIQ_FUZZ_SECONDS:-10}
+seconds=${WATHIQ_FUZZ_SECONDS:-6}
 # ASan's default quarantine (256 MB) and 30-frame allocation stacks grow a multi-million-run fuzzer past
 # 2 GB of RSS and slow it by half; a small quarantine still catches use-after-free of recent frees.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=8:malloc_context_size=10}"

@@ -12,6 +12,7 @@
 #include "wathiq/core/json.h"
 #include "wathiq/core/text.h"
 #include "wathiq/keys/status_uri.h"
+#include "wathiq/keys/status_uri.h"
 #include "wathiq/keys/trust_list.h"
 #include "wathiq/log/tiles.h"
 #include "wathiq/status/token.h"
@@ -115,7 +116,7 @@ Result<LogView> OpenLog(const AuditInput& in, Findings& f) {
   if (v.checkpoints.empty()) return Fail(Errc::kNotFound, "no checkpoint signed by the log's key in " + dir.string());
 
   const std::string log_url = in.log_url.value_or("https://" + in.trust.log_origin);
-  auto log_dir = PublicPathOf(in.public_dir, log_url);
+  auto log_dir = keys::StatusUriPath(in.public_dir, log_url);
   if (!log_dir)
     return Fail(Errc::kInvalidArgument,
                 "the log's URL " + Quoted(log_url, 256) + ": " + log_dir.error().message + " (give the log URL)");
@@ -381,7 +382,7 @@ void LoadPublic(const AuditInput& in, Findings& f, std::vector<TokenRec>& recs) 
   }
   for (const AgencyKeys& a : in.trust.agencies) {
     if (a.aggregation_uri.empty()) continue;
-    auto path = PublicPathOf(in.public_dir, a.aggregation_uri);
+    auto path = keys::StatusUriPath(in.public_dir, a.aggregation_uri);
     const std::string agg_rel = a.aggregation_uri.substr(std::min<size_t>(8, a.aggregation_uri.size()));
     if (!path) {
       f.Add(TokenFinding("aggregation_missing", "agency \"" + a.id + "\": " + path.error().message, agg_rel));
@@ -413,7 +414,7 @@ void LoadPublic(const AuditInput& in, Findings& f, std::vector<TokenRec>& recs) 
                            agg_rel, uri));
         continue;
       }
-      auto tpath = PublicPathOf(in.public_dir, uri);  // in the grammar: AgencyForUri matched
+      auto tpath = keys::StatusUriPath(in.public_dir, uri);  // in the grammar: AgencyForUri matched
       const std::string rel = uri.substr(8);
       auto bytes =
           tpath ? ReadFileBytes(tpath->string(), in.limits.max_token_bytes) : Result<Bytes>(Fail(tpath.error()));

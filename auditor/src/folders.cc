@@ -7,14 +7,6 @@
 
 namespace wathiq::auditor {
 
-Result<std::filesystem::path> PublicPathOf(const std::filesystem::path& public_dir, std::string_view url) {
-  if (auto s = keys::CheckStatusUri(url); !s) {
-    return Fail(Errc::kInvalidArgument, "URL outside the https status-URI grammar: " + s.error().message);
-  }
-  std::string_view rest = url.substr(std::string_view("https://").size());
-  return public_dir / std::filesystem::path(std::string(rest));
-}
-
 Status ForEachEntry(const std::filesystem::path& audit_dir, uint64_t size,
                     const std::function<Status(uint64_t, ByteView)>& visit, uint64_t* read) {
   if (read) *read = 0;

@@ -396,8 +396,8 @@ KeyOpener SealedFileOpener(const keys::SecretText& passphrase) {
 }
 
 Result<std::string> UriToPath(const std::string& dir, std::string_view uri) {
-  WQ_TRY(keys::CheckStatusUri(uri));
-  return (fs::path(dir) / std::string(uri.substr(8))).string();
+  WQ_ASSIGN(fs::path path, keys::StatusUriPath(dir, uri));
+  return path.string();
 }
 
 // ---- batch lines ----

@@ -84,4 +84,9 @@ bool StatusUriUnder(std::string_view uri, std::string_view prefix) {
   return uri.size() == prefix.size() || uri[prefix.size()] == '/';
 }
 
+Result<std::filesystem::path> StatusUriPath(const std::filesystem::path& root, std::string_view uri) {
+  WQ_TRY(CheckStatusUri(uri));
+  return root / std::filesystem::path(std::string(uri.substr(kScheme.size())));
+}
+
 }  // namespace wathiq::keys

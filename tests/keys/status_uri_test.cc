@@ -58,6 +58,22 @@ TEST_CASE("status URIs: under a prefix only at a path-segment boundary", "[keys]
   CHECK_FALSE(StatusUriUnder(p + "/7", p + "/"));
 }
 
+TEST_CASE("status URIs: the file a static web server serves them from, never outside the folder", "[keys][status-uri]") {
+  auto p = StatusUriPath("/srv/public", "https://status.paci.gov.kw/lists/7");
+  REQUIRE(p);
+  CHECK(p->string() == "/srv/public/status.paci.gov.kw/lists/7");
+  auto port = StatusUriPath("/srv/public", "https://s.example:8443/a");
+  REQUIRE(port);
+  CHECK(port->string() == "/srv/public/s.example:8443/a");
+  for (const char* bad : {"https://status.paci.gov.kw/../etc/passwd", "https://status.paci.gov.kw/%2e%2e/x",
+                          "https://status.paci.gov.kw//x", "file:///etc/passwd", "https://status.paci.gov.kw/./x"}) {
+    INFO(bad);
+    auto r = StatusUriPath("/srv/public", bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kMalformed);
+  }
+}
+
 TEST_CASE("trust list: status prefixes are validated, and no URI can belong to two agencies", "[keys][trust-list][status-uri]") {
   auto pki = test::MustMakeTestPki();
   const TrustList& tl = *pki.trust_list;

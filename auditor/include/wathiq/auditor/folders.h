@@ -30,10 +30,6 @@ struct AuditLimits {
   size_t max_differences_per_token = 100;  // status_mismatch findings kept per token (all are counted)
 };
 
-// <public>/<host>/<path> for an https URL in the status-URI grammar (keys/status_uri.h); kInvalidArgument
-// for anything else.
-Result<std::filesystem::path> PublicPathOf(const std::filesystem::path& public_dir, std::string_view url);
-
 // Calls visit(position, entry bytes) for entries [0, size) of the entry bundles under audit_dir/tile/entries,
 // in order. A missing partial bundle is read from a wider one (C2SP tlog-tiles: a prefix of a wider bundle
 // holds the same entries). Errors carry reason "entry_bundle_missing" or "entry_bundle_malformed" and name

@@ -248,8 +248,7 @@ class Deployment {
 // "line:" + hex SHA-256 of the line's bytes, so the same file re-run maps to the same keys.
 Result<IssueInput> ParseBatchLine(std::string_view line);
 
-// Where a published https URI lands under a folder: <dir>/<host>/<path>. kMalformed for a URI outside
-// keys::CheckStatusUri's grammar.
+// keys::StatusUriPath as a string: where a published https URI lands under a folder, <dir>/<host>/<path>.
 Result<std::string> UriToPath(const std::string& dir, std::string_view uri);
 
 }  // namespace wathiq::issuer

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <string_view>
 
 #include "wathiq/core/result.h"
@@ -33,5 +34,11 @@ Status CheckStatusUri(std::string_view uri);
 // true when `uri` lies under `prefix` at a path-segment boundary (uri == prefix, or uri continues with "/").
 // Both must satisfy CheckStatusUri; false otherwise.
 bool StatusUriUnder(std::string_view uri, std::string_view prefix);
+
+// The file that serves `uri` from a folder laid out as a static web server serves it (docs/PUBLICATION.md):
+// `<root>/<host>[:<port>]/<segment>/...`. The one mapping the issuer's publisher, the auditor, the verifier
+// and the wallet share. `uri` must satisfy CheckStatusUri, so the path never leaves `root` (the grammar has
+// no "..", "." or empty segment); kMalformed otherwise.
+Result<std::filesystem::path> StatusUriPath(const std::filesystem::path& root, std::string_view uri);
 
 }  // namespace wathiq::keys
