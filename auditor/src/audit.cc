@@ -12,7 +12,6 @@
 #include "wathiq/core/json.h"
 #include "wathiq/core/text.h"
 #include "wathiq/keys/status_uri.h"
-#include "wathiq/keys/status_uri.h"
 #include "wathiq/keys/trust_list.h"
 #include "wathiq/log/tiles.h"
 #include "wathiq/status/token.h"
