@@ -158,7 +158,7 @@ void TrustListFigures(int agencies, int ds_per_agency) {
     loads.push_back(TimeMs([&] {
       auto r = TrustList::Load(signed_tl, root_cert, p);
       if (!r) {
-        std::fprintf(stderr, "load: %s\n", r.error().ToError().ToString().c_str());
+        std::fprintf(stderr, "load: %s\n", r.error().ToString().c_str());
         std::exit(1);
       }
       tl = *r;

@@ -99,7 +99,7 @@ Result<std::shared_ptr<const keys::TrustList>> LoadTrust(const Ctx& ctx, const A
   p.now = ctx.Now();
   p.max_staleness = o.max_staleness;
   auto tl = keys::TrustList::Load(bytes, root, p);
-  if (!tl) return Fail(Errc::kBadSignature, "--trust-list: " + tl.error().ToError().ToString());
+  if (!tl) return Fail(Errc::kBadSignature, "--trust-list: " + tl.error().ToString());
   return *tl;
 }
 

@@ -158,7 +158,8 @@ Status RunCreateRoot(const Ctx& ctx, const CreateRootOpts& o) {
   if (o.name.country.empty()) return Fail(Errc::kInvalidArgument, "the root needs --country");
   std::pair<int, int> split{0, 0};
   if (!o.split.empty()) {
-    if (o.key.pkcs11()) return Fail(Errc::kInvalidArgument, "a root in a token cannot be split: its key never leaves it");
+    if (o.key.pkcs11())
+      return Fail(Errc::kInvalidArgument, "a root in a token cannot be split: its key never leaves it");
     if (o.shares_dir.empty()) return Fail(Errc::kInvalidArgument, "--split needs --shares-dir");
     WQ_ASSIGN(split, ParseSplit(o.split));
     if (split.first < 2 || split.second < split.first || split.second > 255) {
@@ -180,7 +181,8 @@ Status RunCreateRoot(const Ctx& ctx, const CreateRootOpts& o) {
     WQ_ASSIGN(pass, ReadSecret(o.key.pass, "WATHIQ_PASSPHRASE", "passphrase"));
   }
   WQ_ASSIGN(KeyHandle key, CreateKey(o.key, alg, "wathiq-root"));
-  WQ_ASSIGN(Certificate cert, CreateRootCertificate(key, RequestFrom(o.name, CertRole::kRoot, key.cached_public_key(), ctx.Now())));
+  WQ_ASSIGN(Certificate cert,
+            CreateRootCertificate(key, RequestFrom(o.name, CertRole::kRoot, key.cached_public_key(), ctx.Now())));
   if (!o.key.pkcs11()) {
     SealOptions so;
     so.kdf = kdf;
@@ -200,12 +202,9 @@ Status RunCreateRoot(const Ctx& ctx, const CreateRootOpts& o) {
       shares.push_back(p);
     }
   }
-  json j = {{"key_id", key.key_id()},
-            {"key_source", std::string(KeySourceName(key.source()))},
-            {"certificate", o.cert_out},
-            {"certificate_sha256", ToHex(cert.sha256())},
-            {"subject", cert.subject()},
-            {"shares", shares}};
+  json j = {{"key_id", key.key_id()},    {"key_source", std::string(KeySourceName(key.source()))},
+            {"certificate", o.cert_out}, {"certificate_sha256", ToHex(cert.sha256())},
+            {"subject", cert.subject()}, {"shares", shares}};
   if (!o.key.pkcs11()) j["key_file"] = o.key.file;
   std::string text = "root created: key " + key.key_id() + " (" + std::string(KeySourceName(key.source())) + ")\n" +
                      "  certificate: " + o.cert_out + " sha256 " + ToHex(cert.sha256()) + "\n";
@@ -283,11 +282,15 @@ Status RunCreateLogKey(const Ctx& ctx, const CreateLogKeyOpts& o) {
     WQ_TRY(WriteSealedKeyFile(o.key.file, key, pass, so));
   }
   WQ_ASSIGN(std::string vkey, NoteVerifierKey(o.name, key.cached_public_key()));
-  json j = {{"key_id", key.key_id()}, {"key_source", std::string(KeySourceName(key.source()))}, {"name", o.name},
+  json j = {{"key_id", key.key_id()},
+            {"key_source", std::string(KeySourceName(key.source()))},
+            {"name", o.name},
             {"verifier_key", vkey}};
   if (!o.key.pkcs11()) j["key_file"] = o.key.file;
-  ctx.Success(j, "log key created (" + std::string(KeySourceName(key.source())) + "); its verifier key, for the "
-                 "trust-list description's log.verifier_key:\n" + vkey + "\n");
+  ctx.Success(j, "log key created (" + std::string(KeySourceName(key.source())) +
+                     "); its verifier key, for the "
+                     "trust-list description's log.verifier_key:\n" +
+                     vkey + "\n");
   return Ok();
 }
 
@@ -307,7 +310,7 @@ Status RunIssue(const Ctx& ctx, const IssueOpts& o) {
   WQ_ASSIGN(PublicKey subject, ReadPublicKey(o.subject_key));
   WQ_ASSIGN(KeyHandle issuer, OpenKey(o.issuer));
   WQ_ASSIGN(Certificate cert, IssueCertificate(issuer, issuer_cert, RequestFrom(o.name, role, subject, ctx.Now())));
-  if (auto st = ValidateCertificate(cert, role, issuer_cert, std::nullopt); !st) return Fail(st.error().ToError());
+  if (auto st = ValidateCertificate(cert, role, issuer_cert, std::nullopt); !st) return Fail(st.error());
   WQ_TRY(WriteCert(o.cert_out, cert));
   json j = CertJson(cert);
   j["certificate"] = o.cert_out;
@@ -378,7 +381,7 @@ Status RunSignTrustList(const Ctx& ctx, const SignTlOpts& o) {
     TrustListPolicy p;
     p.now = ctx.Now();
     auto loaded = TrustList::Load(signed_tl, root, p);
-    if (!loaded) return Fail(loaded.error().ToError());
+    if (!loaded) return Fail(loaded.error());
     j["verified_against_root"] = true;
   }
   WQ_TRY(WriteFileAtomically(o.out, signed_tl, WriteMode::kCreateNew, 0644));
@@ -393,15 +396,17 @@ struct VerifyTlOpts {
   int64_t max_staleness = 0;
 };
 
-void ReportTrustListFailure(const Ctx& ctx, const std::string& cmd, const TrustListError& e) {
-  ctx.exit->value = e.code == TrustListErrc::kMalformed || e.code == TrustListErrc::kUnsupported ? kExitInput
-                                                                                                    : kExitCheckFailed;
+void ReportTrustListFailure(const Ctx& ctx, const std::string& cmd, const Error& e) {
+  const TrustListErrc code = TrustListErrcOf(e).value_or(TrustListErrc::kMalformed);
+  ctx.exit->value =
+      code == TrustListErrc::kMalformed || code == TrustListErrc::kUnsupported ? kExitInput : kExitCheckFailed;
   if (ctx.json_out) {
-    json err = {{"reason", std::string(TrustListErrcName(e.code))}, {"message", e.message}};
-    if (e.cert_code) err["certificate_reason"] = std::string(CertErrcName(*e.cert_code));
+    json err = {{"reason", std::string(TrustListErrcName(code))}, {"message", e.message}};
+    if (auto cert = CertErrcOf(Error{e.code, "", e.cause}))
+      err["certificate_reason"] = std::string(CertErrcName(*cert));
     std::cout << Dump({{"ok", false}, {"command", cmd}, {"error", err}}) << "\n";
   }
-  std::cerr << "wathiq keys " << cmd << ": " << e.ToError().ToString() << "\n";
+  std::cerr << "wathiq keys " << cmd << ": " << e.ToString() << "\n";
 }
 
 void RunVerifyTrustList(const Ctx& ctx, const VerifyTlOpts& o, const std::string& cmd) {
@@ -450,12 +455,8 @@ void RunInspect(const Ctx& ctx, const InspectOpts& o) {
   if (text.starts_with("WQSHARE1.")) {
     auto info = InspectShare(text);
     if (!info) return ctx.Fail(cmd, info.error());
-    json j = {{"type", "key-share"},
-              {"key_id", info->key_id},
-              {"alg", std::string(AlgName(info->alg))},
-              {"index", info->index},
-              {"threshold", info->threshold},
-              {"count", info->count}};
+    json j = {{"type", "key-share"},  {"key_id", info->key_id},       {"alg", std::string(AlgName(info->alg))},
+              {"index", info->index}, {"threshold", info->threshold}, {"count", info->count}};
     return ctx.Success(j, "backup share " + std::to_string(info->index) + " of " + std::to_string(info->count) +
                               " (any " + std::to_string(info->threshold) + " recover key " + info->key_id +
                               "), checksum ok\n");
@@ -472,11 +473,12 @@ void RunInspect(const Ctx& ctx, const InspectOpts& o) {
       if (!st) {
         ctx.exit->value = kExitCheckFailed;
         j["ok"] = false;
-        j["validation"] = {{"valid", false}, {"reason", std::string(CertErrcName(st.error().code))},
+        j["validation"] = {{"valid", false},
+                           {"reason", std::string(CertErrcName(CertErrcOf(st.error()).value_or(CertErrc::kMalformed)))},
                            {"message", st.error().message}};
         if (ctx.json_out) std::cout << Dump(j) << "\n";
         else std::cout << t;
-        std::cerr << "wathiq keys inspect: " << st.error().ToError().ToString() << "\n";
+        std::cerr << "wathiq keys inspect: " << st.error().ToString() << "\n";
         return;
       }
       j["validation"] = {{"valid", true}, {"role", std::string(CertRoleName(role))}};
@@ -504,9 +506,9 @@ void RunInspect(const Ctx& ctx, const InspectOpts& o) {
         return ctx.Success(j, "valid " + TrustListText(**tl));
       }
       ctx.exit->value = kExitCheckFailed;
-      const std::string why = "trust list #" + std::to_string((*tl)->sequence()) + " is stale: expired at next_update " +
-                              std::to_string((*tl)->next_update()) + ", " + std::to_string(past) +
-                              " s ago; verifiers refuse it";
+      const std::string why = "trust list #" + std::to_string((*tl)->sequence()) +
+                              " is stale: expired at next_update " + std::to_string((*tl)->next_update()) + ", " +
+                              std::to_string(past) + " s ago; verifiers refuse it";
       j["ok"] = false;
       j["fresh"] = false;
       j["error"] = {{"reason", std::string(TrustListErrcName(TrustListErrc::kStale))}, {"message", why}};
@@ -522,7 +524,10 @@ void RunInspect(const Ctx& ctx, const InspectOpts& o) {
     if (!content) return ctx.Fail(cmd, content.error());
     json agencies = json::array();
     for (const auto& a : content->agencies) {
-      agencies.push_back({{"id", a.id}, {"name_ar", a.name_ar}, {"name_en", a.name_en}, {"doc_types", a.doc_types},
+      agencies.push_back({{"id", a.id},
+                          {"name_ar", a.name_ar},
+                          {"name_en", a.name_en},
+                          {"doc_types", a.doc_types},
                           {"document_signers", a.document_signer_certs.size()},
                           {"status_list_signers", a.status_list_signer_certs.size()}});
     }
@@ -743,7 +748,8 @@ void RegisterKeysCommands(CLI::App& app, ExitCode& exit_code) {
     AddSecretOptions(c, o.old_pass, "passphrase", "WATHIQ_PASSPHRASE");
     AddSecretOptions(c, o.new_pass, "new-passphrase", "WATHIQ_NEW_PASSPHRASE");
     c->add_option("--kdf", o.kdf, "Argon2id cost of the new seal")->capture_default_str();
-    c->callback(Action(s, "change-passphrase", [s](const Ctx& ctx) { return RunChangePassphrase(ctx, s->change_pass); }));
+    c->callback(
+        Action(s, "change-passphrase", [s](const Ctx& ctx) { return RunChangePassphrase(ctx, s->change_pass); }));
   }
 }
 

@@ -343,7 +343,7 @@ struct VerifyOpts {
   TrustOpts trust;
   CatalogueOpt catalogue;
   std::string challenge;
-  int64_t max_age = qr::kDefaultMaxAge;
+  int64_t max_age = verifier::kDefaultMaxAge;
   std::vector<std::string> status_paths;  // token files or folders of *.cwt
 };
 

@@ -158,7 +158,7 @@ Status RunImport(const Ctx& ctx, const WalletStoreOpts& o, const ImportOpts& io)
   keys::TrustListPolicy policy;
   policy.now = ctx.Now();
   auto tl = keys::TrustList::Load(tl_bytes, root, policy);
-  if (!tl) return Fail(tl.error().ToError());
+  if (!tl) return Fail(tl.error());
   WQ_ASSIGN(Bytes cred, keys::ReadFileBytes(io.file, wallet::kMaxCredentialBytes + 1));
   WQ_ASSIGN(Opened op, OpenWallet(ctx, o));
   wallet::ImportOptions import;

@@ -16,33 +16,17 @@
 #include <memory>
 
 #include "wathiq/core/secure_buffer.h"
+#include "wathiq/internal/ossl.h"
 
 namespace wathiq {
 namespace {
 
-struct PkeyDel { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
-struct PkeyCtxDel { void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); } };
-struct MdCtxDel { void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); } };
-struct BnDel { void operator()(BIGNUM* p) const { BN_clear_free(p); } };
-struct SigDel { void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); } };
-struct BldDel { void operator()(OSSL_PARAM_BLD* p) const { OSSL_PARAM_BLD_free(p); } };
-struct ParamDel { void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); } };
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyDel>;
-using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDel>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDel>;
-using Bn = std::unique_ptr<BIGNUM, BnDel>;
+using Pkey = ossl::PkeyPtr;
+using PkeyCtx = ossl::PkeyCtxPtr;
+using MdCtx = ossl::MdCtxPtr;
+using Bn = ossl::SecretBnPtr;
 
-std::string OpensslError(std::string_view what) {
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  std::string s(what);
-  if (e) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    s += " (" + std::string(buf) + ")";
-  }
-  return s;
-}
+std::string OpensslError(std::string_view what) { return ossl::Error(what); }
 
 void EnsureSodium() {
   if (sodium_init() < 0) std::abort();
@@ -104,13 +88,12 @@ bool AlgMatchesCurve(Alg alg, Curve c) {
 // Builds an EVP_PKEY for an EC public point (uncompressed) or an Ed448 key.
 Result<Pkey> PkeyFromPublic(const PublicKey& key) {
   if (IsEc(key.curve())) {
-    std::unique_ptr<OSSL_PARAM_BLD, BldDel> bld(OSSL_PARAM_BLD_new());
-    if (!bld ||
-        !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, EcGroupName(key.curve()), 0) ||
+    ossl::ParamBldPtr bld(OSSL_PARAM_BLD_new());
+    if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, EcGroupName(key.curve()), 0) ||
         !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, key.raw().data(), key.raw().size())) {
       return Fail(Errc::kInternal, OpensslError("param build"));
     }
-    std::unique_ptr<OSSL_PARAM, ParamDel> params(OSSL_PARAM_BLD_to_param(bld.get()));
+    ossl::ParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
     PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
     EVP_PKEY* raw = nullptr;
     if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
@@ -125,40 +108,16 @@ Result<Pkey> PkeyFromPublic(const PublicKey& key) {
   return Pkey(raw);
 }
 
-// Raw r||s → DER ECDSA-Sig-Value.
+// Raw r||s → DER ECDSA-Sig-Value, the raw form exactly 2n bytes for the curve.
 Result<Bytes> RawToDerSig(ByteView raw, size_t n) {
   if (raw.size() != 2 * n) {
     return Fail(Errc::kBadSignature, "ECDSA signature must be " + std::to_string(2 * n) + " bytes (r||s), got " +
                                          std::to_string(raw.size()));
   }
-  std::unique_ptr<ECDSA_SIG, SigDel> sig(ECDSA_SIG_new());
-  BIGNUM* r = BN_bin2bn(raw.data(), static_cast<int>(n), nullptr);
-  BIGNUM* s = BN_bin2bn(raw.data() + n, static_cast<int>(n), nullptr);
-  if (!sig || !r || !s || !ECDSA_SIG_set0(sig.get(), r, s)) {
-    BN_free(r);
-    BN_free(s);
-    return Fail(Errc::kInternal, "ECDSA_SIG allocation failed");
-  }
-  unsigned char* der = nullptr;
-  int len = i2d_ECDSA_SIG(sig.get(), &der);
-  if (len <= 0) return Fail(Errc::kInternal, "i2d_ECDSA_SIG failed");
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
+  return ossl::RawEcdsaToDer(raw);
 }
 
-Result<Bytes> DerToRawSig(ByteView der, size_t n) {
-  const unsigned char* p = der.data();
-  std::unique_ptr<ECDSA_SIG, SigDel> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
-  if (!sig) return Fail(Errc::kCrypto, "DER ECDSA signature did not parse");
-  Bytes out(2 * n);
-  const BIGNUM* r = ECDSA_SIG_get0_r(sig.get());
-  const BIGNUM* s = ECDSA_SIG_get0_s(sig.get());
-  if (BN_bn2binpad(r, out.data(), static_cast<int>(n)) < 0 || BN_bn2binpad(s, out.data() + n, static_cast<int>(n)) < 0) {
-    return Fail(Errc::kCrypto, "ECDSA signature component too large");
-  }
-  return out;
-}
+Result<Bytes> DerToRawSig(ByteView der, size_t n) { return ossl::DerEcdsaToRaw(der, n); }
 
 class OpensslVerifier final : public Verifier {
  public:
@@ -249,7 +208,8 @@ class Ed25519SoftwareSigner final : public Signer {
     return sig;
   }
   Result<PublicKey> public_key() const override {
-    return PublicKey::FromRaw(Curve::kEd25519, ByteView(sk_.data() + crypto_sign_SEEDBYTES, crypto_sign_PUBLICKEYBYTES));
+    return PublicKey::FromRaw(Curve::kEd25519,
+                              ByteView(sk_.data() + crypto_sign_SEEDBYTES, crypto_sign_PUBLICKEYBYTES));
   }
   ByteView seed() const { return ByteView(sk_.data(), crypto_sign_SEEDBYTES); }
 
@@ -260,7 +220,8 @@ class Ed25519SoftwareSigner final : public Signer {
 Result<std::unique_ptr<Signer>> EcdsaSignerFromScalar(Alg alg, Curve curve, ByteView secret) {
   size_t n = EcFieldBytes(curve);
   if (secret.size() != n) {
-    return Fail(Errc::kInvalidArgument, std::string(CurveName(curve)) + " private scalar must be " + std::to_string(n) + " bytes");
+    return Fail(Errc::kInvalidArgument,
+                std::string(CurveName(curve)) + " private scalar must be " + std::to_string(n) + " bytes");
   }
   SecureBuffer scalar(secret);
   // Compute the public point Q = d·G.
@@ -277,19 +238,21 @@ Result<std::unique_ptr<Signer>> EcdsaSignerFromScalar(Alg alg, Curve curve, Byte
   std::unique_ptr<EC_POINT, decltype(&EC_POINT_free)> q(EC_POINT_new(group.get()), EC_POINT_free);
   Bytes pub(1 + 2 * n);
   if (!q || !EC_POINT_mul(group.get(), q.get(), d.get(), nullptr, nullptr, nullptr) ||
-      EC_POINT_point2oct(group.get(), q.get(), POINT_CONVERSION_UNCOMPRESSED, pub.data(), pub.size(), nullptr) != pub.size()) {
+      EC_POINT_point2oct(group.get(), q.get(), POINT_CONVERSION_UNCOMPRESSED, pub.data(), pub.size(), nullptr) !=
+          pub.size()) {
     return Fail(Errc::kInternal, OpensslError("EC public point"));
   }
-  std::unique_ptr<OSSL_PARAM_BLD, BldDel> bld(OSSL_PARAM_BLD_new());
+  ossl::ParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group_name, 0) ||
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) ||
       !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, pub.data(), pub.size())) {
     return Fail(Errc::kInternal, OpensslError("param build"));
   }
-  std::unique_ptr<OSSL_PARAM, ParamDel> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  ossl::ParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
   PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
   EVP_PKEY* raw = nullptr;
-  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 || EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) <= 0) {
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) <= 0) {
     return Fail(Errc::kInternal, OpensslError("EVP_PKEY_fromdata"));
   }
   WQ_ASSIGN(PublicKey pk, PublicKey::FromRaw(curve, pub));
@@ -363,7 +326,8 @@ Result<PublicKey> PublicKey::FromRaw(Curve curve, ByteView raw) {
 Result<PublicKey> PublicKey::FromSpki(ByteView der) {
   const unsigned char* p = der.data();
   Pkey pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
-  if (!pkey || p != der.data() + der.size()) return Fail(Errc::kMalformed, OpensslError("SubjectPublicKeyInfo did not parse"));
+  if (!pkey || p != der.data() + der.size())
+    return Fail(Errc::kMalformed, OpensslError("SubjectPublicKeyInfo did not parse"));
   int id = EVP_PKEY_get_base_id(pkey.get());
   if (id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448) {
     size_t len = 0;
@@ -465,8 +429,8 @@ Result<std::unique_ptr<Signer>> GenerateSoftwareSigner(Alg alg) {
   WQ_ASSIGN(Curve curve, CurveForAlg(alg));
   PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
   EVP_PKEY* raw = nullptr;
-  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) <= 0 ||
-      EVP_PKEY_CTX_set_group_name(ctx.get(), EcGroupName(curve)) <= 0 || EVP_PKEY_keygen(ctx.get(), &raw) <= 0) {
+  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) <= 0 || EVP_PKEY_CTX_set_group_name(ctx.get(), EcGroupName(curve)) <= 0 ||
+      EVP_PKEY_keygen(ctx.get(), &raw) <= 0) {
     return Fail(Errc::kCrypto, OpensslError("EC key generation"));
   }
   Pkey pkey(raw);
@@ -545,7 +509,8 @@ Bytes HmacSha256(ByteView key, ByteView data) {
 Result<Bytes> HkdfSha256(ByteView ikm, ByteView salt, ByteView info, size_t length) {
   PkeyCtx ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr));
   Bytes out(length);
-  if (!ctx || EVP_PKEY_derive_init(ctx.get()) <= 0 || EVP_PKEY_CTX_set_hkdf_md(ctx.get(), DigestFor(Alg::kES256)) <= 0 ||
+  if (!ctx || EVP_PKEY_derive_init(ctx.get()) <= 0 ||
+      EVP_PKEY_CTX_set_hkdf_md(ctx.get(), DigestFor(Alg::kES256)) <= 0 ||
       EVP_PKEY_CTX_set1_hkdf_salt(ctx.get(), salt.data(), static_cast<int>(salt.size())) <= 0 ||
       EVP_PKEY_CTX_set1_hkdf_key(ctx.get(), ikm.data(), static_cast<int>(ikm.size())) <= 0 ||
       EVP_PKEY_CTX_add1_hkdf_info(ctx.get(), info.data(), static_cast<int>(info.size())) <= 0 ||

@@ -58,7 +58,8 @@ class MapReader {
   }
   Result<uint64_t> Uint(std::string_view key) {
     WQ_ASSIGN(const Value* x, Get(key));
-    if (!x->is_uint()) return Fail(Errc::kMalformed, where_ + ": \"" + std::string(key) + "\" is not an unsigned integer");
+    if (!x->is_uint())
+      return Fail(Errc::kMalformed, where_ + ": \"" + std::string(key) + "\" is not an unsigned integer");
     return x->uint();
   }
   Result<std::vector<std::string>> Texts(std::string_view key) {
@@ -124,7 +125,8 @@ Status CheckContent(const TrustListContent& c) {
     }
     for (const auto& p : a.status_prefixes) {
       if (auto st = CheckStatusUri(p); !st) {
-        return Fail(Errc::kMalformed, "trust list: agency '" + a.id + "' status prefix " + Quoted(p) + ": " + st.error().message);
+        return Fail(Errc::kMalformed,
+                    "trust list: agency '" + a.id + "' status prefix " + Quoted(p) + ": " + st.error().message);
       }
       if (!prefix_owner.emplace(p + "/", a.id).second) {
         return Fail(Errc::kMalformed, "trust list: status prefix " + Quoted(p) + " appears twice");
@@ -141,9 +143,11 @@ Status CheckContent(const TrustListContent& c) {
         if (!spki) continue;
         auto [it, fresh] = key_owner.emplace(std::move(*spki), a.id);
         if (!fresh) {
-          return Fail(Errc::kMalformed, "trust list: agency '" + a.id + "' lists a certificate for a public key that is "
-                                        "already certified in the list (agency '" + it->second + "', certificate " +
-                                        ToHex(ByteView(cert->sha256().data(), 8)) + "); one key, one certificate");
+          return Fail(Errc::kMalformed, "trust list: agency '" + a.id +
+                                            "' lists a certificate for a public key that is "
+                                            "already certified in the list (agency '" +
+                                            it->second + "', certificate " + ToHex(ByteView(cert->sha256().data(), 8)) +
+                                            "); one key, one certificate");
         }
       }
     }
@@ -151,7 +155,8 @@ Status CheckContent(const TrustListContent& c) {
   for (auto it = prefix_owner.begin(); it != prefix_owner.end(); ++it) {
     auto next = std::next(it);
     if (next != prefix_owner.end() && next->first.starts_with(it->first)) {
-      std::string outer = it->first.substr(0, it->first.size() - 1), inner = next->first.substr(0, next->first.size() - 1);
+      std::string outer = it->first.substr(0, it->first.size() - 1),
+                  inner = next->first.substr(0, next->first.size() - 1);
       return Fail(Errc::kMalformed, "trust list: status prefix " + Quoted(inner) + " (agency '" + next->second +
                                         "') lies under " + Quoted(outer) + " (agency '" + it->second +
                                         "'); each status URI must belong to one agency");
@@ -160,10 +165,35 @@ Status CheckContent(const TrustListContent& c) {
   return Ok();
 }
 
-tl::unexpected<TrustListError> TlFail(TrustListErrc code, std::string message,
-                                      std::optional<CertErrc> cert = std::nullopt) {
-  return tl::unexpected<TrustListError>(TrustListError{code, cert, std::move(message)});
+Errc ErrcOfTrustList(TrustListErrc code) {
+  switch (code) {
+    case TrustListErrc::kMalformed: return Errc::kMalformed;
+    case TrustListErrc::kUnsupported: return Errc::kUnsupported;
+    case TrustListErrc::kBadSignature: return Errc::kBadSignature;
+    case TrustListErrc::kRollback:
+    case TrustListErrc::kStale:
+    case TrustListErrc::kNotYetValid: return Errc::kState;
+    default: return Errc::kPermission;
+  }
 }
+
+// "trust list <name>: message", reason trust_list_<name>, and the certificate check behind it as the cause.
+tl::unexpected<Error> TlFail(TrustListErrc code, std::string message, std::optional<CertErrc> cert = std::nullopt) {
+  const std::string name(TrustListErrcName(code));
+  Error e{ErrcOfTrustList(code), "trust list " + name + ": " + message, "trust_list_" + name};
+  if (cert) e.cause = "cert_" + std::string(CertErrcName(*cert));
+  return Fail(std::move(e));
+}
+
+constexpr TrustListErrc kAllTrustListErrc[] = {TrustListErrc::kMalformed,
+                                               TrustListErrc::kUnsupported,
+                                               TrustListErrc::kBadSignature,
+                                               TrustListErrc::kRollback,
+                                               TrustListErrc::kStale,
+                                               TrustListErrc::kNotYetValid,
+                                               TrustListErrc::kUntrustedChain,
+                                               TrustListErrc::kNotTrustListSigner,
+                                               TrustListErrc::kBadAgencyCertificate};
 
 uint64_t KidKey(ByteView kid) {
   uint64_t k = 0;
@@ -188,20 +218,14 @@ std::string_view TrustListErrcName(TrustListErrc code) {
   return "unknown";
 }
 
-Error TrustListError::ToError() const {
-  Errc e = Errc::kPermission;
-  switch (code) {
-    case TrustListErrc::kMalformed: e = Errc::kMalformed; break;
-    case TrustListErrc::kUnsupported: e = Errc::kUnsupported; break;
-    case TrustListErrc::kBadSignature: e = Errc::kBadSignature; break;
-    case TrustListErrc::kRollback:
-    case TrustListErrc::kStale:
-    case TrustListErrc::kNotYetValid: e = Errc::kState; break;
-    default: e = Errc::kPermission; break;
+std::optional<TrustListErrc> TrustListErrcOf(const Error& e) {
+  std::string_view r = e.reason;
+  if (!r.starts_with("trust_list_")) return std::nullopt;
+  r.remove_prefix(11);
+  for (TrustListErrc c : kAllTrustListErrc) {
+    if (TrustListErrcName(c) == r) return c;
   }
-  std::string m = "trust list " + std::string(TrustListErrcName(code));
-  if (cert_code) m += " (certificate " + std::string(CertErrcName(*cert_code)) + ")";
-  return Error{e, m + ": " + message, "trust_list_" + std::string(TrustListErrcName(code))};
+  return std::nullopt;
 }
 
 Status CheckNoteVerifierKey(std::string_view vkey) {
@@ -212,7 +236,8 @@ Status CheckNoteVerifierKey(std::string_view vkey) {
   }
   std::string_view name = vkey.substr(0, p1), hash = vkey.substr(p1 + 1, p2 - p1 - 1), key = vkey.substr(p2 + 1);
   for (char c : name) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return Fail(Errc::kMalformed, "log verifier key name has spaces");
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return Fail(Errc::kMalformed, "log verifier key name has spaces");
   }
   auto h = FromHex(hash);
   auto k = Base64Decode(key);
@@ -276,7 +301,8 @@ Result<TrustListContent> DecodeTrustListPayload(ByteView payload) {
   WQ_ASSIGN(c.sequence, r.Uint("sequence"));
   WQ_ASSIGN(uint64_t issued, r.Uint("issued_at"));
   WQ_ASSIGN(uint64_t next, r.Uint("next_update"));
-  if (issued > (uint64_t{1} << 40) || next > (uint64_t{1} << 40)) return Fail(Errc::kMalformed, "trust list: time out of range");
+  if (issued > (uint64_t{1} << 40) || next > (uint64_t{1} << 40))
+    return Fail(Errc::kMalformed, "trust list: time out of range");
   c.issued_at = static_cast<int64_t>(issued);
   c.next_update = static_cast<int64_t>(next);
   WQ_ASSIGN(const Value* log, r.Get("log"));
@@ -327,12 +353,13 @@ Result<Bytes> SignTrustList(const TrustListContent& content, const Signer& signe
 
 // Loading ------------------------------------------------------------------------------------------------
 
-TrustListResult<std::shared_ptr<const TrustList>> TrustList::Load(ByteView bytes, const Certificate& root,
-                                                                  const TrustListPolicy& policy) {
+Result<std::shared_ptr<const TrustList>> TrustList::Load(ByteView bytes, const Certificate& root,
+                                                         const TrustListPolicy& policy) {
   if (policy.now <= 0) return TlFail(TrustListErrc::kMalformed, "policy.now is not set");
   if (!root.valid()) return TlFail(TrustListErrc::kUntrustedChain, "no pinned root");
   if (bytes.size() > policy.max_bytes) {
-    return TlFail(TrustListErrc::kMalformed, "trust list of " + std::to_string(bytes.size()) + " bytes exceeds the cap");
+    return TlFail(TrustListErrc::kMalformed,
+                  "trust list of " + std::to_string(bytes.size()) + " bytes exceeds the cap");
   }
   cbor::DecodeLimits limits = PayloadLimits();
   auto msg = cose::ParseSign1(bytes, limits);
@@ -356,9 +383,10 @@ TrustListResult<std::shared_ptr<const TrustList>> TrustList::Load(ByteView bytes
     chain.push_back(std::move(*c));
   }
   if (auto st = ValidateChain(chain, CertRole::kTrustListSigner, root, policy.now); !st) {
-    const CertError& e = st.error();
-    return TlFail(e.code == CertErrc::kWrongKeyUsage ? TrustListErrc::kNotTrustListSigner : TrustListErrc::kUntrustedChain,
-                  e.message, e.code);
+    const CertErrc cert = CertErrcOf(st.error()).value_or(CertErrc::kMalformed);
+    return TlFail(
+        cert == CertErrc::kWrongKeyUsage ? TrustListErrc::kNotTrustListSigner : TrustListErrc::kUntrustedChain,
+        st.error().message, cert);
   }
   const Certificate& signer = chain[0];
   auto kid = msg->protected_map.Find(cose::kHdrKid);
@@ -367,8 +395,9 @@ TrustListResult<std::shared_ptr<const TrustList>> TrustList::Load(ByteView bytes
   }
   auto verifier = MakeVerifier(signer.public_key(), *alg);
   if (!verifier) {
-    return TlFail(TrustListErrc::kBadSignature, "algorithm " + std::string(AlgName(*alg)) +
-                                                    " does not match the signer certificate's key: " + verifier.error().message);
+    return TlFail(TrustListErrc::kBadSignature,
+                  "algorithm " + std::string(AlgName(*alg)) +
+                      " does not match the signer certificate's key: " + verifier.error().message);
   }
   if (!msg->payload) return TlFail(TrustListErrc::kMalformed, "detached payload");
   if (auto st = cose::VerifySign1(*msg, **verifier); !st) {
@@ -381,7 +410,8 @@ TrustListResult<std::shared_ptr<const TrustList>> TrustList::Load(ByteView bytes
   }
   if (content->sequence < policy.min_sequence) {
     return TlFail(TrustListErrc::kRollback, "sequence " + std::to_string(content->sequence) +
-                                                " is older than the one already held (" + std::to_string(policy.min_sequence) + ")");
+                                                " is older than the one already held (" +
+                                                std::to_string(policy.min_sequence) + ")");
   }
   if (content->sequence == policy.min_sequence && policy.held_payload_sha256 &&
       !ConstantTimeEqual(*policy.held_payload_sha256, Sha256(*msg->payload))) {
@@ -423,7 +453,7 @@ TrustListResult<std::shared_ptr<const TrustList>> TrustList::Load(ByteView bytes
         }
         if (auto st = ValidateCertificate(*c, role, root, std::nullopt); !st) {
           return TlFail(TrustListErrc::kBadAgencyCertificate, "agency '" + a.id + "': " + st.error().message,
-                        st.error().code);
+                        CertErrcOf(st.error()).value_or(CertErrc::kMalformed));
         }
         auto v = MakeVerifier(c->public_key());
         if (!v) return TlFail(TrustListErrc::kBadAgencyCertificate, "agency '" + a.id + "': " + v.error().message);

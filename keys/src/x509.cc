@@ -5,7 +5,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "ossl.h"
+include "wathiq/internal/ossl.h"
 #include "wathiq/keys/trust.h"
 
 namespace wathiq::keys {
@@ -49,12 +49,6 @@ struct CertAccess {
 namespace {
 
 const Certificate::Impl& I(const Certificate& c) { return CertAccess::Get(c); }
-
-Result<int64_t> TimeOf(const ASN1_TIME* t) {
-  struct tm tm {};
-  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return Fail(Errc::kMalformed, "certificate validity time does not parse");
-  return static_cast<int64_t>(timegm(&tm));
-}
 
 std::string NameString(const X509_NAME* name) {
   ossl::BioPtr bio(BIO_new(BIO_s_mem()));
@@ -133,7 +127,8 @@ Result<PublicKey> SubjectPublicKey(X509* x) {
 }
 
 Result<std::shared_ptr<Certificate::Impl>> ParseDer(ByteView der) {
-  if (der.empty() || der.size() > 64 * 1024) return Fail(Errc::kMalformed, "certificate is empty or larger than 64 KiB");
+  if (der.empty() || der.size() > 64 * 1024)
+    return Fail(Errc::kMalformed, "certificate is empty or larger than 64 KiB");
   const unsigned char* p = der.data();
   X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!x) return Fail(Errc::kMalformed, ossl::Error("certificate DER does not parse"));
@@ -156,8 +151,8 @@ Result<std::shared_ptr<Certificate::Impl>> ParseDer(ByteView der) {
     impl->serial_hex = hex ? hex : "";
     OPENSSL_free(hex);
   }
-  WQ_ASSIGN(impl->not_before, TimeOf(X509_get0_notBefore(x.get())));
-  WQ_ASSIGN(impl->not_after, TimeOf(X509_get0_notAfter(x.get())));
+  WQ_ASSIGN(impl->not_before, ossl::TimeOf(X509_get0_notBefore(x.get())));
+  WQ_ASSIGN(impl->not_after, ossl::TimeOf(X509_get0_notAfter(x.get())));
   WQ_ASSIGN(impl->sig_alg, AlgForSignatureNid(X509_get_signature_nid(x.get())));
   WQ_ASSIGN(impl->pub, SubjectPublicKey(x.get()));
   if (const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(x.get())) {
@@ -187,13 +182,14 @@ Result<std::shared_ptr<Certificate::Impl>> ParseDer(ByteView der) {
       GENERAL_NAME* g = sk_GENERAL_NAME_value(names, i);
       if (g->type == GEN_URI || g->type == GEN_EMAIL) {
         const ASN1_IA5STRING* s = g->d.ia5;
-        impl->ian.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<size_t>(ASN1_STRING_length(s)));
+        impl->ian.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                         static_cast<size_t>(ASN1_STRING_length(s)));
       }
     }
     GENERAL_NAMES_free(names);
   }
-  for (int nid : {NID_policy_mappings, NID_name_constraints, NID_policy_constraints, NID_inhibit_any_policy,
-                  NID_freshest_crl}) {
+  for (int nid :
+       {NID_policy_mappings, NID_name_constraints, NID_policy_constraints, NID_inhibit_any_policy, NID_freshest_crl}) {
     if (X509_get_ext_by_NID(x.get(), nid, -1) >= 0) impl->disallowed.emplace_back(OBJ_nid2ln(nid));
   }
   ERR_clear_error();
@@ -380,23 +376,14 @@ Result<Certificate> Build(const Signer& signer, const PublicKey& issuer_pub, con
   return cert;
 }
 
-std::string TimeString(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm {};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-CertStatus CheckTime(const Certificate& c, int64_t at, const char* what) {
+Status CheckTime(const Certificate& c, int64_t at, const char* what) {
   if (at < c.not_before()) {
     return CertFail(CertErrc::kNotYetValid, std::string(what) + " '" + c.subject() + "' is not valid before " +
-                                                TimeString(c.not_before()) + " (checked at " + TimeString(at) + ")");
+                                                FormatTdate(c.not_before()) + " (checked at " + FormatTdate(at) + ")");
   }
   if (at > c.not_after()) {
     return CertFail(CertErrc::kExpired, std::string(what) + " '" + c.subject() + "' expired at " +
-                                            TimeString(c.not_after()) + " (checked at " + TimeString(at) + ")");
+                                            FormatTdate(c.not_after()) + " (checked at " + FormatTdate(at) + ")");
   }
   return {};
 }
@@ -488,8 +475,9 @@ Result<CertRole> CertRoleFromName(std::string_view n) {
   if (n == "trust-list-signer" || n == "tl") return CertRole::kTrustListSigner;
   if (n == "document-signer" || n == "ds") return CertRole::kDocumentSigner;
   if (n == "status-list-signer" || n == "status") return CertRole::kStatusListSigner;
-  return Fail(Errc::kInvalidArgument, "unknown certificate role '" + std::string(n) +
-                                          "' (root, trust-list-signer|tl, document-signer|ds, status-list-signer|status)");
+  return Fail(Errc::kInvalidArgument,
+              "unknown certificate role '" + std::string(n) +
+                  "' (root, trust-list-signer|tl, document-signer|ds, status-list-signer|status)");
 }
 
 // Issuance ------------------------------------------------------------------------------------------------
@@ -524,26 +512,46 @@ std::string_view CertErrcName(CertErrc code) {
   return "unknown";
 }
 
-Error CertError::ToError() const {
-  Errc e = Errc::kPermission;
+namespace {
+Errc ErrcOfCert(CertErrc code) {
   switch (code) {
-    case CertErrc::kMalformed: e = Errc::kMalformed; break;
-    case CertErrc::kUnsupported: e = Errc::kUnsupported; break;
-    case CertErrc::kBadSignature: e = Errc::kBadSignature; break;
+    case CertErrc::kMalformed: return Errc::kMalformed;
+    case CertErrc::kUnsupported: return Errc::kUnsupported;
+    case CertErrc::kBadSignature: return Errc::kBadSignature;
     case CertErrc::kExpired:
-    case CertErrc::kNotYetValid: e = Errc::kState; break;
-    default: e = Errc::kPermission; break;
+    case CertErrc::kNotYetValid: return Errc::kState;
+    default: return Errc::kPermission;
   }
-  return Error{e, "certificate " + std::string(CertErrcName(code)) + ": " + message};
+}
+constexpr CertErrc kAllCertErrc[] = {CertErrc::kMalformed,    CertErrc::kUnsupported,   CertErrc::kExpired,
+                                     CertErrc::kNotYetValid,  CertErrc::kWrongKeyUsage, CertErrc::kUnknownRoot,
+                                     CertErrc::kBadSignature, CertErrc::kWrongIssuer};
+}  // namespace
+
+tl::unexpected<Error> CertFail(CertErrc code, std::string message) {
+  const std::string name(CertErrcName(code));
+  return Fail(Error{ErrcOfCert(code), "certificate " + name + ": " + message, "cert_" + name});
 }
 
-CertStatus CheckProfile(const Certificate& cert, CertRole role) {
+std::optional<CertErrc> CertErrcOf(const Error& e) {
+  std::string_view r = e.reason;
+  if (!r.starts_with("cert_")) return std::nullopt;
+  r.remove_prefix(5);
+  for (CertErrc c : kAllCertErrc) {
+    if (CertErrcName(c) == r) return c;
+  }
+  return std::nullopt;
+}
+
+Status CheckProfile(const Certificate& cert, CertRole role) {
   if (!cert.valid()) return CertFail(CertErrc::kMalformed, "empty certificate");
   const auto& im = I(cert);
   std::string who = "'" + im.subject + "'";
-  if (im.unknown_critical) return CertFail(CertErrc::kMalformed, who + " has a critical extension we do not understand");
+  if (im.unknown_critical)
+    return CertFail(CertErrc::kMalformed, who + " has a critical extension we do not understand");
   if (!im.disallowed.empty()) {
-    return CertFail(CertErrc::kMalformed, who + " carries " + im.disallowed.front() + ", which ISO 18013-5 B.1.1 forbids");
+    return CertFail(CertErrc::kMalformed,
+                    who + " carries " + im.disallowed.front() + ", which ISO 18013-5 B.1.1 forbids");
   }
   if (im.ski.empty()) return CertFail(CertErrc::kMalformed, who + " has no subjectKeyIdentifier");
   if (!im.has_ku) return CertFail(CertErrc::kWrongKeyUsage, who + " has no keyUsage extension");
@@ -563,7 +571,8 @@ CertStatus CheckProfile(const Certificate& cert, CertRole role) {
     if (im.subject_der != im.issuer_der) return CertFail(CertErrc::kWrongIssuer, who + " is not self-issued");
     return {};
   }
-  if (im.is_ca) return CertFail(CertErrc::kWrongKeyUsage, who + " is a CA and cannot sign as " + std::string(CertRoleName(role)));
+  if (im.is_ca)
+    return CertFail(CertErrc::kWrongKeyUsage, who + " is a CA and cannot sign as " + std::string(CertRoleName(role)));
   if (im.ku != kKuDigitalSignature) {
     return CertFail(CertErrc::kWrongKeyUsage, who + ": keyUsage must be exactly digitalSignature");
   }
@@ -573,7 +582,8 @@ CertStatus CheckProfile(const Certificate& cert, CertRole role) {
     if (e == want) {
       found = true;
     } else if (e == kOidTrustListSigner || e == kOidMdlDocumentSigner || e == kOidStatusListSigner) {
-      return CertFail(CertErrc::kWrongKeyUsage, who + " carries the EKU of another role (" + e + "); one key, one role");
+      return CertFail(CertErrc::kWrongKeyUsage,
+                      who + " carries the EKU of another role (" + e + "); one key, one role");
     }
   }
   if (!found) {
@@ -585,11 +595,10 @@ CertStatus CheckProfile(const Certificate& cert, CertRole role) {
   return {};
 }
 
-CertStatus ValidateCertificate(const Certificate& leaf, CertRole role, const Certificate& root,
-                               std::optional<int64_t> at) {
+Status ValidateCertificate(const Certificate& leaf, CertRole role, const Certificate& root, std::optional<int64_t> at) {
   if (!leaf.valid() || !root.valid()) return CertFail(CertErrc::kMalformed, "empty certificate");
   if (auto st = CheckProfile(root, CertRole::kRoot); !st) {
-    return CertFail(st.error().code, "pinned root: " + st.error().message);
+    return Wrap("pinned root", st.error());
   }
   const auto& r = I(root);
   const auto& l = I(leaf);
@@ -602,17 +611,19 @@ CertStatus ValidateCertificate(const Certificate& leaf, CertRole role, const Cer
       return CertFail(CertErrc::kUnknownRoot, "'" + l.subject + "' is self-issued: a root other than the pinned one");
     }
     if (l.issuer_der != r.subject_der) {
-      return CertFail(CertErrc::kWrongIssuer,
-                      "'" + l.subject + "' was issued by '" + l.issuer + "', not by the pinned root '" + r.subject + "'");
+      return CertFail(CertErrc::kWrongIssuer, "'" + l.subject + "' was issued by '" + l.issuer +
+                                                  "', not by the pinned root '" + r.subject + "'");
     }
     if (!l.aki.empty() && !r.ski.empty() && l.aki != r.ski) {
-      return CertFail(CertErrc::kUnknownRoot, "'" + l.subject + "' names the pinned root's subject but another key (AKI " +
+      return CertFail(CertErrc::kUnknownRoot, "'" + l.subject +
+                                                  "' names the pinned root's subject but another key (AKI " +
                                                   ToHex(l.aki) + ", pinned root SKI " + ToHex(r.ski) + ")");
     }
   }
   if (X509_verify(l.x.get(), X509_get0_pubkey(r.x.get())) != 1) {
     ERR_clear_error();
-    return CertFail(CertErrc::kBadSignature, "the signature on '" + l.subject + "' does not verify with the pinned root's key");
+    return CertFail(CertErrc::kBadSignature,
+                    "the signature on '" + l.subject + "' does not verify with the pinned root's key");
   }
   if (role != CertRole::kRoot) {
     if (auto st = CheckProfile(leaf, role); !st) return st;
@@ -626,11 +637,12 @@ CertStatus ValidateCertificate(const Certificate& leaf, CertRole role, const Cer
   return {};
 }
 
-CertStatus ValidateChain(std::span<const Certificate> chain, CertRole role, const Certificate& root,
-                         std::optional<int64_t> at) {
+Status ValidateChain(std::span<const Certificate> chain, CertRole role, const Certificate& root,
+                     std::optional<int64_t> at) {
   if (chain.empty()) return CertFail(CertErrc::kMalformed, "empty certificate chain");
   if (chain.size() > 2) {
-    return CertFail(CertErrc::kUnsupported, "chains longer than [leaf, root] are not part of this PKI (no intermediate CAs)");
+    return CertFail(CertErrc::kUnsupported,
+                    "chains longer than [leaf, root] are not part of this PKI (no intermediate CAs)");
   }
   if (chain.size() == 2 && !(chain[1].valid() && root.valid() && chain[1].der() == root.der())) {
     return CertFail(CertErrc::kUnknownRoot, "the chain ends in '" + (chain[1].valid() ? chain[1].subject() : "") +

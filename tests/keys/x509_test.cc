@@ -60,9 +60,14 @@ PublicKey NewKey(Alg alg = Alg::kES256) {
   return k->cached_public_key();
 }
 
-CertErrc Code(const CertStatus& st) {
+// The certificate code behind a refusal, read back from its stable reason ("cert_expired").
+CertErrc Code(const Status& st) {
   REQUIRE_FALSE(st);
-  return st.error().code;
+  INFO(st.error().ToString());
+  auto code = CertErrcOf(st.error());
+  REQUIRE(code);
+  CHECK(st.error().reason == "cert_" + std::string(CertErrcName(*code)));
+  return *code;
 }
 
 }  // namespace

@@ -17,14 +17,14 @@
 #include <thread>
 #include <vector>
 
-#include "../../mdoc/src/catalogue_internal.h"  // EmbeddedCatalogueFiles(), for the byte-exact check
+#include "../../credential/mdoc/src/catalogue_internal.h"  // EmbeddedCatalogueFiles(), for the byte-exact check
 #include "mdoc/sample_records.h"
 #include "test_util.h"
 #include "wathiq/core/cbor.h"
 #include "wathiq/core/crypto.h"
 
 #ifndef WATHIQ_CATALOGUE_DIR
-#error "WATHIQ_CATALOGUE_DIR must name mdoc/catalogue (the default catalogue's source files)"
+#error "WATHIQ_CATALOGUE_DIR must name credential/mdoc/catalogue (the default catalogue's source files)"
 #endif
 
 namespace wathiq::mdoc {

@@ -1,4 +1,4 @@
-// Sample agency records for the default catalogue (mdoc/catalogue), valid on SampleToday(). Shared by the
+// Sample agency records for the default catalogue (credential/mdoc/catalogue), valid on SampleToday(). Shared by the
 // catalogue tests, the issuance tests and the issuance benchmark.
 #pragma once
 

@@ -103,7 +103,7 @@ Result<TestPki> MakeTestPki(const PkiOptions& options) {
   }
   WQ_ASSIGN(pki.trust_list_bytes, pki.Sign(pki.content));
   auto loaded = keys::TrustList::Load(pki.trust_list_bytes, pki.root_cert, pki.Policy());
-  if (!loaded) return Fail(loaded.error().ToError());
+  if (!loaded) return Fail(loaded.error());
   pki.trust_list = std::move(*loaded);
   return pki;
 }

@@ -19,7 +19,7 @@ Result<Verifier> Verifier::Open(ByteView trust_list, const keys::Certificate& ro
   if (!held.payload_sha256.empty()) p.held_payload_sha256 = held.payload_sha256;
   p.max_staleness = options.trust_list_grace;
   auto loaded = keys::TrustList::Load(trust_list, root, p);
-  if (!loaded) return Fail(loaded.error().ToError());
+  if (!loaded) return Fail(loaded.error());
   return Verifier(std::move(*loaded), std::move(state), options);
 }
 

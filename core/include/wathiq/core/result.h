@@ -19,9 +19,7 @@ namespace wathiq {
 using Bytes = std::vector<uint8_t>;
 using ByteView = std::span<const uint8_t>;
 
-inline ByteView AsBytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
+inline ByteView AsBytes(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 inline std::string AsString(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 enum class Errc {
@@ -49,6 +47,9 @@ struct Error {
   // A stable machine-readable reason finer than `code` where callers branch on it ("trust_list_stale",
   // "trust_list_rollback"); empty means ErrcName(code).
   std::string reason;
+  // The finer reason below this one, when a check failed because another did ("cert_expired" behind
+  // "trust_list_untrusted_chain"); empty when there is none.
+  std::string cause;
 
   std::string_view reason_code() const { return reason.empty() ? ErrcName(code) : std::string_view(reason); }
   std::string ToString() const { return std::string(reason_code()) + ": " + message; }
@@ -59,7 +60,7 @@ template <class T>
 class [[nodiscard]] Result : public tl::expected<T, Error> {
  public:
   using tl::expected<T, Error>::expected;
-  Result(const tl::expected<T, Error>& e) : tl::expected<T, Error>(e) {}  // NOLINT
+  Result(const tl::expected<T, Error>& e) : tl::expected<T, Error>(e) {}        // NOLINT
   Result(tl::expected<T, Error>&& e) : tl::expected<T, Error>(std::move(e)) {}  // NOLINT
 };
 
@@ -73,7 +74,9 @@ inline Status Ok() { return {}; }
 
 // Prepends context to an error as it travels up: "issuerAuth: " + inner message.
 inline tl::unexpected<Error> Wrap(std::string_view context, const Error& e) {
-  return tl::unexpected<Error>(Error{e.code, std::string(context) + ": " + e.message, e.reason});
+  Error out{e.code, std::string(context) + ": " + e.message, e.reason};
+  out.cause = e.cause;
+  return tl::unexpected<Error>(std::move(out));
 }
 
 }  // namespace wathiq
@@ -81,13 +84,13 @@ inline tl::unexpected<Error> Wrap(std::string_view context, const Error& e) {
 // Early-return helpers. WQ_TRY(expr) for Status; WQ_ASSIGN(var, expr) declares var from Result<T>.
 #define WQ_CONCAT_INNER(a, b) a##b
 #define WQ_CONCAT(a, b) WQ_CONCAT_INNER(a, b)
-#define WQ_TRY(expr)                                                          \
-  do {                                                                        \
-    auto wq_status_ = (expr);                                                 \
+#define WQ_TRY(expr)                                                               \
+  do {                                                                             \
+    auto wq_status_ = (expr);                                                      \
     if (!wq_status_) return ::tl::unexpected<::wathiq::Error>(wq_status_.error()); \
   } while (0)
-#define WQ_ASSIGN_IMPL(tmp, decl, expr)                                   \
-  auto tmp = (expr);                                                      \
+#define WQ_ASSIGN_IMPL(tmp, decl, expr)                                       \
+  auto tmp = (expr);                                                          \
   if (!tmp) return ::tl::unexpected<::wathiq::Error>(std::move(tmp).error()); \
   decl = std::move(*tmp)
 #define WQ_ASSIGN(decl, expr) WQ_ASSIGN_IMPL(WQ_CONCAT(wq_result_, __LINE__), decl, expr)

@@ -58,7 +58,7 @@ struct AgencyEntry {
   std::vector<std::string> doc_types;
   std::vector<Bytes> document_signer_certs;     // DER
   std::vector<Bytes> status_list_signer_certs;  // DER
-  std::vector<std::string> status_prefixes;      // see the header comment and keys/status_uri.h
+  std::vector<std::string> status_prefixes;     // see the header comment and keys/status_uri.h
   std::string aggregation_uri;
 };
 
@@ -87,8 +87,8 @@ Result<Bytes> SignTrustList(const TrustListContent& content, const Signer& signe
 Status CheckNoteVerifierKey(std::string_view vkey);
 
 struct TrustListPolicy {
-  int64_t now = 0;               // the verifier's clock, seconds since the epoch (required)
-  uint64_t min_sequence = 0;     // the highest sequence already accepted; lower is a rollback
+  int64_t now = 0;            // the verifier's clock, seconds since the epoch (required)
+  uint64_t min_sequence = 0;  // the highest sequence already accepted; lower is a rollback
   // SHA-256 of the payload held at min_sequence (TrustList::payload_sha256). When set, a list with the same
   // sequence but other content is refused as kRollback: a signer that equivocates is caught.
   std::optional<Bytes> held_payload_sha256;
@@ -110,21 +110,10 @@ enum class TrustListErrc {
 };
 std::string_view TrustListErrcName(TrustListErrc code);
 
-struct TrustListError {
-  TrustListErrc code = TrustListErrc::kMalformed;
-  std::optional<CertErrc> cert_code;  // the certificate check behind kUntrustedChain / kNotTrustListSigner /
-                                      // kBadAgencyCertificate
-  std::string message;
-  Error ToError() const;
-};
-
-template <class T>
-class [[nodiscard]] TrustListResult : public tl::expected<T, TrustListError> {
- public:
-  using tl::expected<T, TrustListError>::expected;
-  TrustListResult(const tl::expected<T, TrustListError>& e) : tl::expected<T, TrustListError>(e) {}  // NOLINT
-  TrustListResult(tl::expected<T, TrustListError>&& e) : tl::expected<T, TrustListError>(std::move(e)) {}  // NOLINT
-};
+// A trust list refused is a wathiq::Error whose reason is "trust_list_" + TrustListErrcName(code); when a
+// certificate check lies behind it (kUntrustedChain, kNotTrustListSigner, kBadAgencyCertificate) its cause
+// is that check's reason ("cert_expired"). TrustListErrcOf reads the code back.
+std::optional<TrustListErrc> TrustListErrcOf(const Error& e);  // nullopt: not a trust-list failure
 
 struct Agency {
   std::string id;
@@ -138,8 +127,8 @@ struct Agency {
 
 class TrustList final : public TrustAnchors {
  public:
-  static TrustListResult<std::shared_ptr<const TrustList>> Load(ByteView bytes, const Certificate& pinned_root,
-                                                                const TrustListPolicy& policy);
+  static Result<std::shared_ptr<const TrustList>> Load(ByteView bytes, const Certificate& pinned_root,
+                                                       const TrustListPolicy& policy);
 
   uint64_t sequence() const { return sequence_; }
   int64_t issued_at() const { return issued_at_; }

@@ -36,7 +36,7 @@
 namespace wathiq::keys {
 
 enum class CertRole { kRoot, kTrustListSigner, kDocumentSigner, kStatusListSigner };
-std::string_view CertRoleName(CertRole role);  // "root", "trust-list-signer", "document-signer", ...
+std::string_view CertRoleName(CertRole role);              // "root", "trust-list-signer", "document-signer", ...
 Result<CertRole> CertRoleFromName(std::string_view name);  // also accepts "tl", "ds", "status"
 
 // Extended key usage OIDs.
@@ -77,18 +77,18 @@ class Certificate {
   int64_t not_before() const;  // seconds since the epoch
   int64_t not_after() const;
   const PublicKey& public_key() const;
-  Alg signature_alg() const;   // the algorithm the issuer signed this certificate with
+  Alg signature_alg() const;              // the algorithm the issuer signed this certificate with
   const Bytes& subject_key_id() const;    // empty if absent
   const Bytes& authority_key_id() const;  // keyIdentifier of AKI; empty if absent
   bool is_ca() const;
-  int path_len() const;                   // -1 if unlimited / absent
+  int path_len() const;  // -1 if unlimited / absent
   bool has_key_usage() const;
-  uint32_t key_usage() const;             // KeyUsageBit mask; 0 when absent
+  uint32_t key_usage() const;                                   // KeyUsageBit mask; 0 when absent
   const std::vector<std::string>& extended_key_usages() const;  // dotted OIDs
-  bool self_issued() const;               // subject == issuer
-  std::string issuer_alt_name() const;    // first URI or email, for display
-  Bytes sha256() const;                   // fingerprint of der()
-  Bytes kid() const;                      // KidForCertificate(der())
+  bool self_issued() const;                                     // subject == issuer
+  std::string issuer_alt_name() const;                          // first URI or email, for display
+  Bytes sha256() const;                                         // fingerprint of der()
+  Bytes kid() const;                                            // KidForCertificate(der())
   // The role the extensions describe (by EKU / CA flag), or nullopt.
   std::optional<CertRole> role() const;
 
@@ -116,9 +116,9 @@ struct CertificateRequest {
   PublicKey subject_key;
   int64_t not_before = 0;
   int64_t not_after = 0;
-  std::string issuer_alt_name_uri;     // ISO 18013-5 wants issuerAltName on IACA and DS certificates
-  std::string crl_distribution_uri;    // optional
-  Bytes serial;                        // empty: 16 random bytes (≥ 63 bits of entropy, positive)
+  std::string issuer_alt_name_uri;   // ISO 18013-5 wants issuerAltName on IACA and DS certificates
+  std::string crl_distribution_uri;  // optional
+  Bytes serial;                      // empty: 16 random bytes (≥ 63 bits of entropy, positive)
 };
 
 // Self-signed root. `root_key` signs; req.subject_key must be its public key; req.role must be kRoot.
@@ -142,33 +142,23 @@ enum class CertErrc {
 };
 std::string_view CertErrcName(CertErrc code);  // "expired", "not_yet_valid", "wrong_key_usage", ...
 
-struct CertError {
-  CertErrc code = CertErrc::kMalformed;
-  std::string message;
-  Error ToError() const;  // core Error with "certificate <code>: message"
-};
-
-class [[nodiscard]] CertStatus : public tl::expected<void, CertError> {
- public:
-  using tl::expected<void, CertError>::expected;
-  CertStatus(const tl::expected<void, CertError>& e) : tl::expected<void, CertError>(e) {}  // NOLINT
-};
-inline tl::unexpected<CertError> CertFail(CertErrc code, std::string message) {
-  return tl::unexpected<CertError>(CertError{code, std::move(message)});
-}
+// A certificate check's failure is a wathiq::Error whose reason is "cert_" + CertErrcName(code) (and whose
+// message starts "certificate <name>: "); CertErrcOf reads the code back.
+tl::unexpected<Error> CertFail(CertErrc code, std::string message);
+std::optional<CertErrc> CertErrcOf(const Error& e);  // nullopt: not a certificate failure
 
 // Checks that `cert`'s extensions fit `role` (see the profiles above). No signature or time checks.
-CertStatus CheckProfile(const Certificate& cert, CertRole role);
+Status CheckProfile(const Certificate& cert, CertRole role);
 
 // Validates `leaf` for `role` against the pinned root: the root's own profile, issuer name, AKI against
 // the root's SKI, the signature, the leaf's profile and, when `at` is set, both validity periods at `at`.
 // `at` = nullopt skips the time checks (the trust-list loader records validity and the credential verifier
 // applies it at verification time). For role kRoot, `leaf` must be the pinned root itself.
-CertStatus ValidateCertificate(const Certificate& leaf, CertRole role, const Certificate& pinned_root,
-                               std::optional<int64_t> at);
+Status ValidateCertificate(const Certificate& leaf, CertRole role, const Certificate& pinned_root,
+                           std::optional<int64_t> at);
 // A chain as carried in COSE x5chain, leaf first: [leaf] or [leaf, root]; a root included must be
 // byte-identical to the pinned one (kUnknownRoot otherwise). Longer chains are kUnsupported.
-CertStatus ValidateChain(std::span<const Certificate> chain, CertRole role, const Certificate& pinned_root,
-                         std::optional<int64_t> at);
+Status ValidateChain(std::span<const Certificate> chain, CertRole role, const Certificate& pinned_root,
+                     std::optional<int64_t> at);
 
 }  // namespace wathiq::keys

@@ -62,17 +62,25 @@ class VerifierState {
   virtual Result<bool> MarkAccepted(ByteView replay_key, int64_t now, int64_t keep_until) = 0;
 };
 
+// The checkpoint policy's defaults (design/QR-PROFILE.md).
+inline constexpr int64_t kDefaultMaxAge = 120;   // seconds a time-mode QR stays fresh
+inline constexpr int64_t kDefaultMaxAhead = 30;  // seconds a wallet clock may run ahead
+inline constexpr int64_t kDefaultChallengeLifetime = 300;
+// A credential with no status reference cannot be revoked or suspended, so it is accepted only when it is
+// short-lived (the ISO 18013-5 practice of refreshing short-lived MSOs): validity of at most 3 days.
+inline constexpr int64_t kDefaultMaxUnlistedValidity = 3 * 86400;
+
 struct Policy {
   int64_t now = 0;
-  int64_t max_age = mdoc::qr::kDefaultMaxAge;
-  int64_t max_ahead = mdoc::qr::kDefaultMaxAhead;
+  int64_t max_age = kDefaultMaxAge;
+  int64_t max_ahead = kDefaultMaxAhead;
   // Challenge mode: when set, the QR must answer this challenge (the one the verifier shows now). Without
   // it, a QR with a nonce must answer any unexpired, unanswered challenge in the state.
   std::optional<Bytes> expected_nonce;
-  int64_t challenge_lifetime = mdoc::qr::kDefaultChallengeLifetime;
+  int64_t challenge_lifetime = kDefaultChallengeLifetime;
   // validUntil - validFrom allowed for a credential without a status reference; longer gives
   // status_unknown (verdict cannot_confirm_status).
-  int64_t max_unlisted_validity = mdoc::qr::kDefaultMaxUnlistedValidity;
+  int64_t max_unlisted_validity = kDefaultMaxUnlistedValidity;
 };
 // Refuses values that would overflow the window arithmetic or make no sense (negative windows).
 Status CheckPolicy(const Policy& p);
@@ -111,8 +119,8 @@ struct Check {
 
 struct Report {
   Verdict verdict = Verdict::kInvalid;
-  std::vector<Check> checks;                    // all kCheckCount, in profile order
-  std::vector<Finding> failures;               // every finding, in check order
+  std::vector<Check> checks;                      // all kCheckCount, in profile order
+  std::vector<Finding> failures;                  // every finding, in check order
   std::vector<mdoc::VerifiedDocument> documents;  // only when verdict is kValid or kCannotConfirmStatus
   int64_t presented_at = 0;
   bool challenge_mode = false;

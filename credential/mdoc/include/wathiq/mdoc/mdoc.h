@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "wathiq/core/calendar.h"
 #include "wathiq/core/cbor.h"
 #include "wathiq/core/cose.h"
 #include "wathiq/core/crypto.h"
@@ -62,15 +63,14 @@ struct StatusRef {
 };
 
 struct Validity {
-  int64_t signed_at = 0;    // seconds since the epoch
+  int64_t signed_at = 0;  // seconds since the epoch
   int64_t valid_from = 0;
   int64_t valid_until = 0;
 };
 
-// RFC 3339 date-time <-> seconds since the epoch. Output is "YYYY-MM-DDTHH:MM:SSZ" (ISO 18013-5 tdate:
-// UTC, no fractions); input accepts fractions (dropped) and numeric offsets.
-std::string FormatTdate(int64_t seconds);
-Result<int64_t> ParseTdate(std::string_view text);
+// RFC 3339 date-time <-> seconds since the epoch (ISO 18013-5 tdate): core/calendar.h.
+using wathiq::FormatTdate;
+using wathiq::ParseTdate;
 
 // ---------------------------------------------------------------------------------------------------------
 // Issuance
@@ -78,10 +78,10 @@ Result<int64_t> ParseTdate(std::string_view text);
 struct IssueRequest {
   std::string doc_type;
   std::string name_space;
-  std::vector<ElementValue> elements;   // typically from ValidateRecord()
-  PublicKey device_key;                 // the holder's device key, bound in deviceKeyInfo
+  std::vector<ElementValue> elements;  // typically from ValidateRecord()
+  PublicKey device_key;                // the holder's device key, bound in deviceKeyInfo
   Validity validity;
-  std::optional<StatusRef> status;      // Token Status List reference
+  std::optional<StatusRef> status;  // Token Status List reference
 };
 
 // The ISO 18013-5 document signer: a signer (software, keystore or HSM) and its document-signer certificate.
@@ -96,7 +96,8 @@ class DocumentSigner {
   const Bytes& certificate() const { return certificate_; }
 
  private:
-  DocumentSigner(const Signer& s, Bytes cert, Bytes kid) : signer_(&s), certificate_(std::move(cert)), kid_(std::move(kid)) {}
+  DocumentSigner(const Signer& s, Bytes cert, Bytes kid)
+      : signer_(&s), certificate_(std::move(cert)), kid_(std::move(kid)) {}
   const Signer* signer_;
   Bytes certificate_;
   Bytes kid_;
@@ -107,7 +108,7 @@ class DocumentSigner {
 // Parsed structures (no trust implied).
 
 struct ParsedItem {
-  Bytes item_bytes;          // the tag-24 content as received (the IssuerSignedItem encoding)
+  Bytes item_bytes;  // the tag-24 content as received (the IssuerSignedItem encoding)
   uint64_t digest_id = 0;
   Bytes random;
   std::string element_id;
@@ -129,7 +130,7 @@ struct ParsedDocument {
   ParsedIssuerSigned issuer_signed;
   // deviceSigned (absent for a bare IssuerSigned)
   bool has_device_signed = false;
-  Bytes device_name_spaces_bytes;       // tag-24 content as received
+  Bytes device_name_spaces_bytes;  // tag-24 content as received
   std::optional<cose::Sign1> device_signature;
   std::optional<cose::Sign1> device_mac;  // COSE_Mac0 has the same shape; tag is the MAC
 };
@@ -215,8 +216,8 @@ class DocumentVerifier {
 
  private:
   struct IssuerChecked;
-  DocumentReport CheckIssuer(const ParsedIssuerSigned& is, const std::string* outer_doc_type,
-                             const VerifyOptions& o, std::optional<cbor::Value>* mso_out) const;
+  DocumentReport CheckIssuer(const ParsedIssuerSigned& is, const std::string* outer_doc_type, const VerifyOptions& o,
+                             std::optional<cbor::Value>* mso_out) const;
   const keys::TrustAnchors* anchors_;
 };
 

@@ -1,9 +1,31 @@
+#include "wathiq/core/calendar.h"
+
 #include <cstdio>
 
-#include "wathiq/mdoc/mdoc.h"
-
-namespace wathiq::mdoc {
+namespace wathiq {
 namespace {
+
+// Calendar arithmetic (proleptic Gregorian; Howard Hinnant's days_from_civil / civil_from_days).
+
+bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
+}
+
+void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
 
 bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
   if (pos + n > s.size()) return false;
@@ -17,6 +39,45 @@ bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
 }
 
 }  // namespace
+
+Result<Date> Date::Parse(std::string_view s) {
+  Date d;
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-' || !Digits(s, 0, 4, d.year) || !Digits(s, 5, 2, d.month) ||
+      !Digits(s, 8, 2, d.day) || !d.IsValid()) {
+    return Fail(Errc::kMalformed, "not a calendar date \"YYYY-MM-DD\"");
+  }
+  return d;
+}
+
+bool Date::IsValid() const {
+  return year >= 0 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 && day <= DaysInMonth(year, month);
+}
+
+int64_t Date::DaysSinceEpoch() const {
+  // Howard Hinnant's days_from_civil, the inverse of CivilFromDays.
+  int64_t y = year - (month <= 2);
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned m = static_cast<unsigned>(month), d = static_cast<unsigned>(day);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+Date Date::FromUnix(int64_t seconds) {
+  int64_t days = seconds / 86400;
+  if (seconds % 86400 < 0) --days;  // floor for instants before 1970
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(days, y, m, d);
+  return Date{static_cast<int>(y), static_cast<int>(m), static_cast<int>(d)};
+}
+
+std::string Date::ToString() const {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", year, month, day);
+  return buf;
+}
 
 std::string FormatTdate(int64_t seconds) {
   Date date = Date::FromUnix(seconds);
@@ -81,28 +142,4 @@ Result<int64_t> ParseTdate(std::string_view s) {
   return t - offset;
 }
 
-std::string_view ReasonCode(Reason r) {
-  switch (r) {
-    case Reason::kMalformed: return "malformed";
-    case Reason::kUnsupported: return "unsupported";
-    case Reason::kUnknownSigner: return "unknown_signer";
-    case Reason::kBadIssuerSignature: return "bad_issuer_signature";
-    case Reason::kSignerNotAuthorized: return "signer_not_authorized";
-    case Reason::kCertificateInvalid: return "certificate_invalid";
-    case Reason::kNotYetValid: return "not_yet_valid";
-    case Reason::kExpired: return "expired";
-    case Reason::kBadDigest: return "bad_digest";
-    case Reason::kBadDeviceSignature: return "bad_device_signature";
-    case Reason::kBadDeviceMac: return "bad_device_mac";
-    case Reason::kPresentationStale: return "presentation_stale";
-    case Reason::kNonceMismatch: return "nonce_mismatch";
-    case Reason::kReplayed: return "replayed";
-    case Reason::kRevoked: return "revoked";
-    case Reason::kSuspended: return "suspended";
-    case Reason::kStatusUnknown: return "status_unknown";
-    case Reason::kStatusIndexOutOfRange: return "status_index_out_of_range";
-  }
-  return "malformed";
-}
-
-}  // namespace wathiq::mdoc
+}  // namespace wathiq

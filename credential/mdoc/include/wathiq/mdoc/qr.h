@@ -26,21 +26,17 @@ namespace wathiq::mdoc::qr {
 
 inline constexpr std::string_view kPresentationPrefix = "WQ1:";
 inline constexpr std::string_view kChallengePrefix = "WQC:";
-inline constexpr size_t kMaxQrText = 4296;        // QR version 40, alphanumeric, ECC L: nothing longer scans
+inline constexpr size_t kMaxQrText = 4296;  // QR version 40, alphanumeric, ECC L: nothing longer scans
 inline constexpr size_t kMaxInflated = 64 * 1024;
 inline constexpr size_t kNonceBytes = 16;
-inline constexpr int64_t kDefaultMaxAge = 120;     // seconds a time-mode QR stays fresh
-inline constexpr int64_t kDefaultMaxAhead = 30;    // seconds a wallet clock may run ahead
-inline constexpr int64_t kDefaultChallengeLifetime = 300;
-// A credential with no status reference cannot be revoked or suspended, so it is accepted only when it is
-// short-lived (the ISO 18013-5 practice of refreshing short-lived MSOs): validity of at most 3 days.
-inline constexpr int64_t kDefaultMaxUnlistedValidity = 3 * 86400;
+// The envelope only: how fresh a QR must be, how long a challenge lives and which credentials need a
+// status reference are the verifier's policy (verifier/presentation.h).
 
 // ---- Challenge (verifier → wallet) ----
 
 struct Challenge {
-  Bytes nonce;                 // 16 bytes from the verifier's CSPRNG
-  std::string verifier_name;   // the verifier's claim, never authenticated: show it as a claim
+  Bytes nonce;                // 16 bytes from the verifier's CSPRNG
+  std::string verifier_name;  // the verifier's claim, never authenticated: show it as a claim
 };
 Challenge NewChallenge(std::string verifier_name);
 std::string EncodeChallenge(const Challenge& c);
@@ -61,8 +57,8 @@ struct PresentationRequest {
 };
 
 struct Presentation {
-  std::string text;     // "WQ1:..."
-  size_t cbor_bytes;    // before compression
+  std::string text;   // "WQ1:..."
+  size_t cbor_bytes;  // before compression
   size_t zlib_bytes;
 };
 Result<Presentation> BuildPresentation(const PresentationRequest& request);

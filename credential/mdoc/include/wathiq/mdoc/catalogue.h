@@ -37,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "wathiq/core/calendar.h"
 #include "wathiq/core/cbor.h"
 #include "wathiq/core/result.h"
 
@@ -48,9 +49,9 @@ enum class ElementType {
   kTdate,     // #6.0(tstr) RFC 3339 date-time, UTC, no fractional seconds
   kUint,      // unsigned integer
   kBool,
-  kBytes,     // bstr (portrait: JPEG)
-  kArray,     // CBOR array (e.g. driving_privileges)
-  kMap,       // CBOR map
+  kBytes,  // bstr (portrait: JPEG)
+  kArray,  // CBOR array (e.g. driving_privileges)
+  kMap,    // CBOR map
 };
 // The catalogue-file spelling: "text", "full-date", "tdate", "uint", "bool", "bytes", "array", "map".
 std::string_view ElementTypeName(ElementType t);
@@ -63,24 +64,24 @@ struct ValueLabel {
 };
 
 struct ElementSpec {
-  std::string id;          // lower_snake_case elementIdentifier
+  std::string id;  // lower_snake_case elementIdentifier
   ElementType type = ElementType::kText;
   bool required = false;
   std::string label_ar;
   std::string label_en;
-  std::string rule;        // extra validation: "" | "civil_id_number" | "iso3166_alpha2" | "iso5218_sex" |
-                           // "blood_type" | "past_date" | "digits" | "age_over" | "one_of"
-                           // and also: "iso3166_2" (ISO 3166-2 subdivision code, e.g. "KW-HA"),
-                           // "latin1" (ISO/IEC 8859-1 printable characters, as ISO 18013-5 asks of the
-                           // mDL's Latin names), "jpeg", "jpeg_or_jpeg2000" (image magic bytes),
-                           // "driving_privileges" (ISO 18013-5 7.2.4 structure), "age_in_years" and
-                           // "age_birth_year" (derived from birth_date like "age_over").
+  std::string rule;                  // extra validation: "" | "civil_id_number" | "iso3166_alpha2" | "iso5218_sex" |
+                                     // "blood_type" | "past_date" | "digits" | "age_over" | "one_of"
+                                     // and also: "iso3166_2" (ISO 3166-2 subdivision code, e.g. "KW-HA"),
+                                     // "latin1" (ISO/IEC 8859-1 printable characters, as ISO 18013-5 asks of the
+                                     // mDL's Latin names), "jpeg", "jpeg_or_jpeg2000" (image magic bytes),
+                                     // "driving_privileges" (ISO 18013-5 7.2.4 structure), "age_in_years" and
+                                     // "age_birth_year" (derived from birth_date like "age_over").
   std::vector<std::string> allowed;  // for rule "one_of"; for "iso3166_alpha2", extra user-assigned codes
                                      // (AA, QM-QZ, XA-XZ, ZZ) a catalogue chooses to accept, e.g. for
                                      // stateless persons
-  size_t max_length = 256; // characters for text, bytes for bstr
-  std::string source;      // where the element comes from (standard, agency form)
-  int age_over = 0;        // for rule "age_over": the NN of age_over_NN
+  size_t max_length = 256;           // characters for text, bytes for bstr
+  std::string source;                // where the element comes from (standard, agency form)
+  int age_over = 0;                  // for rule "age_over": the NN of age_over_NN
   // For date elements: the id of another date element this one may not precede (expiry_date names
   // issue_date; registration_date names birth_date). Checked when both are present.
   std::string not_before;
@@ -97,7 +98,7 @@ struct ElementSpec {
 struct DocTypeSpec {
   std::string doc_type;
   std::string name_space;
-  std::string agency_id;   // matches the trust list's agency id
+  std::string agency_id;  // matches the trust list's agency id
   std::string name_ar;
   std::string name_en;
   std::vector<ElementSpec> elements;
@@ -115,19 +116,7 @@ struct ElementValue {
   cbor::Value value;
 };
 
-// A calendar date (proleptic Gregorian), used for "today" at issuance and for age derivation.
-struct Date {
-  int year = 1970;
-  int month = 1;
-  int day = 1;
-  // Exactly "YYYY-MM-DD" (RFC 3339 full-date) naming a real calendar date, else kMalformed.
-  static Result<Date> Parse(std::string_view yyyy_mm_dd);
-  static Date FromUnix(int64_t seconds);  // UTC
-  int64_t DaysSinceEpoch() const;         // days from 1970-01-01 (negative before)
-  std::string ToString() const;           // YYYY-MM-DD
-  bool IsValid() const;                   // a real calendar date with a four-digit year
-  auto operator<=>(const Date&) const = default;
-};
+using wathiq::Date;  // core/calendar.h
 
 // Whole years from `birth` to `on` (0 when `on` is before the first birthday). Someone born on
 // 29 February becomes a year older on 1 March in common years: never a day early.
