@@ -3,7 +3,8 @@
  * memory, the device factor an HMAC-SHA256 key that never leaves this "platform", device keys P-256 pairs
  * that sign with DER signatures. The credential and the PKI come from bridge_wallet_fixture.
  *
- *   bridge_wallet_c_test <fixture-dir> <case>   (cases: flow, pin, args, keystore, closed)
+ *   bridge_wallet_c_test <fixture-dir> <case>   (cases: flow, pin, args, keystore, closed; sqlite_first
+ *   from bridge_wallet_c_sqlite_first, which links plain SQLite first)
  *
  * Prints "ok <case>" and exits 0, or names the failed check and exits 1. */
 #define _POSIX_C_SOURCE 200809L
@@ -471,7 +472,7 @@ static void case_flow(const fixture* fx) {
   wathiq_bytes_free(png);
   wathiq_string_free(info);
 
-  enum { kRuns = 20 };
+  enum { kRuns = 10 };
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (int i = 0; i < kRuns; ++i) {
@@ -819,7 +820,8 @@ static void case_keystore(const fixture* fx) {
   p->hostile = HOSTILE_CREATE_BAD_ID;
   CHECK(wathiq_wallet_new_device_key(w, &out, &err) == WATHIQ_ERR_KEYSTORE && !out);
   CHECK(error_is(&err, "keystore_bad_output"));
-  p->nkeys = 1; /* the platform drops the two keys it was made to return badly */
+  /* The platform drops the two keys it was made to return badly. */
+  while (p->nkeys > 1) EVP_PKEY_free(p->keys[--p->nkeys].key);
   p->hostile = HOSTILE_NONE;
 
   /* After all that, the wallet presents normally. */
@@ -878,9 +880,34 @@ static void case_closed(const fixture* fx) {
   free_platform(p);
 }
 
+/* Run from an executable that links plain SQLite ahead of libwathiq.so (design/DEPENDENCIES.md, trap 1:
+ * libwathiq.so takes SQLCipher's shared library, so symbol lookup can land in plain SQLite): the wallet
+ * refuses to create a database rather than write one unencrypted. */
+static void case_sqlite_first(const fixture* fx) {
+  platform* p = new_platform(fx);
+  wathiq_keystore ks = table_for(p);
+  char dir[4096];
+  app_dir(dir, sizeof dir, "sqlite-first");
+  wathiq_wallet* w = NULL;
+  char* err = NULL;
+  CHECK(wathiq_wallet_create(dir, &ks, kPin, kPinLen, &w, &err) == WATHIQ_ERR_REJECTED && !w);
+  CHECK(contains(err, "is not the SQLCipher"));
+  CHECK(error_is(&err, "unsupported"));
+  char db[4200];
+  snprintf(db, sizeof db, "%s/wallet.db", dir);
+  FILE* f = fopen(db, "rb");
+  if (f) { /* if anything is left, it is not a plaintext SQLite file */
+    char head[16] = {0};
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    CHECK(n < 15 || memcmp(head, "SQLite format 3", 15) != 0);
+  }
+  free_platform(p);
+}
+
 int main(int argc, char** argv) {
   if (argc != 3) {
-    fprintf(stderr, "usage: %s <fixture-dir> flow|pin|args|keystore|closed\n", argv[0]);
+    fprintf(stderr, "usage: %s <fixture-dir> flow|pin|args|keystore|closed|sqlite_first\n", argv[0]);
     return 2;
   }
   REQUIRE(wathiq_abi_version() == WATHIQ_ABI_VERSION);
@@ -896,6 +923,7 @@ int main(int argc, char** argv) {
   else if (strcmp(name, "args") == 0) case_args(&fx);
   else if (strcmp(name, "keystore") == 0) case_keystore(&fx);
   else if (strcmp(name, "closed") == 0) case_closed(&fx);
+  else if (strcmp(name, "sqlite_first") == 0) case_sqlite_first(&fx);
   else {
     fprintf(stderr, "unknown case %s\n", name);
     return 2;
