@@ -30,7 +30,8 @@
  *   wathiq_verifier_free(v);
  *
  * Thread-safety: a wathiq_verifier may be used from several threads at once; wathiq_verifier_free must not
- * race with other calls on the same handle. Nothing is thread-local.
+ * race with other calls on the same handle. A wathiq_wallet serializes its calls (see the wallet half).
+ * Nothing is thread-local.
  */
 #ifndef WATHIQ_WATHIQ_H_
 #define WATHIQ_WATHIQ_H_
