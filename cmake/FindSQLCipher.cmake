@@ -17,6 +17,9 @@ if(SQLCipher_INCLUDE_ROOT)
   set(SQLCipher_INCLUDE_DIR ${SQLCipher_INCLUDE_ROOT}/sqlcipher)
 endif()
 find_library(SQLCipher_STATIC_LIBRARY NAMES libsqlcipher.a HINTS ${PC_SQLCIPHER_LIBRARY_DIRS})
+# The shared library of the same build, for shared libraries only (a non-PIC archive cannot go into one):
+# see SQLCipher::Shared below.
+find_library(SQLCipher_SHARED_LIBRARY NAMES libsqlcipher.so HINTS ${PC_SQLCIPHER_LIBRARY_DIRS})
 set(SQLCipher_VERSION ${PC_SQLCIPHER_VERSION})
 find_package_handle_standard_args(SQLCipher
   REQUIRED_VARS SQLCipher_STATIC_LIBRARY SQLCipher_INCLUDE_DIR
@@ -32,4 +35,16 @@ if(SQLCipher_FOUND AND NOT TARGET SQLCipher::SQLCipher)
     INTERFACE_COMPILE_DEFINITIONS SQLITE_HAS_CODEC=1
     INTERFACE_LINK_LIBRARIES "OpenSSL::Crypto;ZLIB::ZLIB;m;Threads::Threads;${CMAKE_DL_LIBS}")
 endif()
-mark_as_advanced(SQLCipher_INCLUDE_ROOT SQLCipher_STATIC_LIBRARY)
+# SQLCipher::Shared: for a shared library that holds wathiq_storage (libwathiq.so, the mobile bridge), which
+# sets the target property WATHIQ_SHARED_SQLCIPHER (wathiq_storage links one or the other by it). The
+# distribution's archive is not position-independent. Trap 1 then applies: storage refuses to run when
+# PRAGMA cipher_version is not SQLCipher 4 and checks that no plaintext header reached the disk, so a lost
+# symbol resolution fails closed.
+if(SQLCipher_FOUND AND SQLCipher_SHARED_LIBRARY AND NOT TARGET SQLCipher::Shared)
+  add_library(SQLCipher::Shared SHARED IMPORTED)
+  set_target_properties(SQLCipher::Shared PROPERTIES
+    IMPORTED_LOCATION "${SQLCipher_SHARED_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${SQLCipher_INCLUDE_DIR}"
+    INTERFACE_COMPILE_DEFINITIONS SQLITE_HAS_CODEC=1)
+endif()
+mark_as_advanced(SQLCipher_INCLUDE_ROOT SQLCipher_STATIC_LIBRARY SQLCipher_SHARED_LIBRARY)

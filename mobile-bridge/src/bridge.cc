@@ -16,9 +16,13 @@
 #include "wathiq/verifier/verifier.h"
 #include "wathiq/wathiq.h"
 
+#include "bridge_internal.h"
+
 #ifndef WATHIQ_VERSION_STRING
 #error "WATHIQ_VERSION_STRING is set by the build from the project version"
 #endif
+
+using namespace wathiq::bridge_internal;  // NOLINT: the shared error and copy helpers
 
 namespace {
 
@@ -37,58 +41,7 @@ struct wathiq_verifier {
 
 namespace {
 
-// A malloc'd copy for the caller to release with wathiq_string_free; NULL when memory ran out.
-char* CopyOut(const char* s, size_t n) noexcept {
-  char* p = static_cast<char*>(std::malloc(n + 1));
-  if (p) {
-    std::memcpy(p, s, n);
-    p[n] = '\0';
-  }
-  return p;
-}
-
-// {"error": code, "message": message}, built without anything that can throw past this function.
-int Error(char** error_json, int status, std::string_view code, std::string_view message) noexcept {
-  if (!error_json) return status;
-  *error_json = nullptr;
-  try {
-    nlohmann::json j{{"error", code}, {"message", wathiq::SafeText(message, 2048)}};
-    std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    *error_json = CopyOut(s.data(), s.size());
-  } catch (...) {
-    static constexpr char kNoMemory[] = R"({"error":"out_of_memory","message":""})";
-    *error_json = CopyOut(kNoMemory, sizeof kNoMemory - 1);
-  }
-  return status;
-}
-
-int FromError(char** error_json, const wathiq::Error& e) noexcept {
-  std::string_view reason = e.reason_code();
-  int status = WATHIQ_ERR_REJECTED;
-  if (reason == "trust_list_stale") status = WATHIQ_ERR_TRUST_LIST_STALE;
-  else if (reason == "trust_list_rollback") status = WATHIQ_ERR_ROLLBACK;
-  else if (e.code == wathiq::Errc::kInvalidArgument) status = WATHIQ_ERR_INVALID_ARGUMENT;
-  else if (e.code == wathiq::Errc::kLimit || e.code == wathiq::Errc::kState) status = WATHIQ_ERR_STATE;
-  else if (e.code == wathiq::Errc::kInternal || e.code == wathiq::Errc::kCrypto) status = WATHIQ_ERR_INTERNAL;
-  return Error(error_json, status, reason, e.message);
-}
-
 bool Live(const wathiq_verifier* v) { return v && v->magic == kVerifierMagic && v->verifier; }
-
-template <class F>
-int Guard(char** error_json, F f) noexcept {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    return Error(error_json, WATHIQ_ERR_NO_MEMORY, "out_of_memory", "out of memory");
-  } catch (...) {
-    return Error(error_json, WATHIQ_ERR_INTERNAL, "internal", "unexpected failure");
-  }
-}
-
-void ClearOut(char** p) {
-  if (p) *p = nullptr;
-}
 
 }  // namespace
 
@@ -154,7 +107,8 @@ int wathiq_verify_qr(wathiq_verifier* verifier, const char* qr_text, int64_t now
     policy.now = now;
     auto report = verifier->verifier->Verify(std::string_view(qr_text, len), policy);
     if (!report) return FromError(error_json, report.error());
-    std::string s = wathiq::verifier::ReportJson(*report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string s =
+        wathiq::verifier::ReportJson(*report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     *report_json = CopyOut(s.data(), s.size());
     if (!*report_json) return Error(error_json, WATHIQ_ERR_NO_MEMORY, "out_of_memory", "out of memory");
     switch (report->verdict) {
@@ -172,10 +126,12 @@ int wathiq_verifier_challenge(wathiq_verifier* verifier, const char* verifier_na
   ClearOut(error_json);
   if (!Live(verifier)) return Error(error_json, WATHIQ_ERR_BAD_HANDLE, "bad_handle", "not a live verifier handle");
   if (!verifier_name || !wqc_text) {
-    return Error(error_json, WATHIQ_ERR_INVALID_ARGUMENT, "invalid_argument", "verifier_name and wqc_text are required");
+    return Error(error_json, WATHIQ_ERR_INVALID_ARGUMENT, "invalid_argument",
+                 "verifier_name and wqc_text are required");
   }
   size_t len = strnlen(verifier_name, 257);
-  if (len > 256) return Error(error_json, WATHIQ_ERR_INVALID_ARGUMENT, "invalid_argument", "verifier_name is over 256 bytes");
+  if (len > 256)
+    return Error(error_json, WATHIQ_ERR_INVALID_ARGUMENT, "invalid_argument", "verifier_name is over 256 bytes");
   return Guard(error_json, [&]() -> int {
     auto c = verifier->verifier->NewChallenge(std::string(verifier_name, len), now);
     if (!c) return FromError(error_json, c.error());
