@@ -115,6 +115,9 @@ Result<std::vector<ResolvedSigner>> ResolveSigners(Registry& reg, const AgencyCo
     s.record = std::move(r);
     out.push_back(std::move(s));
   }
+  // The signer deployment.json names is the agency's first, wherever its row is (a deployment from before
+  // the registry kept signers gets the row only when it is retired).
+  std::stable_partition(out.begin(), out.end(), [](const ResolvedSigner& s) { return s.from_config; });
   return out;
 }
 

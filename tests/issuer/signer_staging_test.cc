@@ -12,9 +12,11 @@
 #include "test_util.h"
 #include "wathiq/auditor/audit.h"
 #include "wathiq/auditor/replay.h"
+#include "wathiq/keys/sealed_secret.h"
 #include "wathiq/keys/trust_list.h"
 #include "wathiq/log/entry.h"
 #include "wathiq/mdoc/mdoc.h"
+#include "wathiq/storage/database.h"
 
 using namespace wathiq;
 using namespace wathiq::test;
@@ -529,4 +531,50 @@ TEST_CASE("Batch lines without a device key are staged and a re-run stages nothi
   auto issued = dep.IssueStaged(pickup, f.device, f.now + 10, "pickup-service");
   if (!issued) FAIL(issued.error().ToString());
   CHECK(issued->document_number == CivilIdFor(2).number);
+}
+
+TEST_CASE("A registry from before signers were recorded: the first signer's compromise revokes its credentials",
+          "[issuer][signers]") {
+  Fixture f;
+  issuer::IssuedRecord a1, a2;
+  {
+    auto dep = f.Open();
+    a1 = f.Issue(dep);
+    a2 = f.Issue(dep);
+  }
+  // As a schema-1 registry left them: no signer rows, no signer recorded on the credentials.
+  {
+    auto key = keys::OpenSealedSecretFile(f.tmp.at("dep/registry.key"), f.pass);
+    REQUIRE(key);
+    storage::OpenOptions o;
+    o.mode = storage::OpenMode::kOpenExisting;
+    auto db = storage::Database::Open(f.tmp.at("dep/registry.db"), *key, o);
+    REQUIRE(db);
+    REQUIRE(db->Execute("DELETE FROM signers"));
+    REQUIRE(db->Execute("UPDATE credentials SET signer_key = NULL"));
+  }
+  auto dep = f.Open();
+  const std::string old_id = SignerKeyHex(f.pki.agency("paci").ds_key);
+  auto signers = dep.Signers("paci");
+  REQUIRE(signers);
+  REQUIRE(signers->size() == 1);
+  CHECK((*signers)[0].key_id == old_id);
+  CHECK((*signers)[0].active);
+  auto ns = f.MakeSigner("ds2");
+  REQUIRE(dep.AddSigner("paci", ns.spec, ns.cert_file, "security-officer", f.now + 1));
+  auto b1 = f.Issue(dep);
+  auto retired =
+      dep.RetireSigner("paci", old_id, status::RevocationReason::kKeyCompromise, "security-officer", f.now + 2);
+  if (!retired) FAIL(retired.error().ToString());
+  std::set<log::CredentialId> revoked(retired->revoked.begin(), retired->revoked.end());
+  CHECK(revoked == std::set<log::CredentialId>{a1.credential_id, a2.credential_id});
+  auto b1_now = dep.registry().ById(b1.credential_id);
+  REQUIRE(b1_now);
+  CHECK((**b1_now).state == issuer::CredentialState::kValid);
+  // The retirement is remembered for the signer deployment.json names.
+  signers = dep.Signers("paci");
+  REQUIRE(signers);
+  REQUIRE(signers->size() == 2);
+  CHECK((*signers)[0].retired);
+  CHECK((*signers)[1].active);
 }
