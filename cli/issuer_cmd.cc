@@ -1,4 +1,5 @@
-// `wathiq issuer init|batch|revoke|suspend|reinstate|replace|publish|show` and `issuer issue --deployment`:
+// `wathiq issuer init|batch|revoke|suspend|reinstate|replace|publish|show|signer|trust-list|stage|pickup|
+// cancel-staged` and `issuer issue --deployment`:
 // an agency's deployment (issuer/deployment.h). The work is the issuer library's; this file parses
 // arguments and prints. Every command takes --json. Exit codes (commands.h): 0 done, 1 refused (already
 // revoked, another agency's document, a batch with refused lines ...), 2 usage, 3 input unreadable
@@ -160,6 +161,7 @@ Status RunBatch(const Ctx& ctx, const BatchOpts& o) {
   WQ_ASSIGN(Opened opened, OpenDeployment(o.dep));
   bool progress = !o.quiet && !ctx.json_out && ::isatty(STDERR_FILENO);
   json refusals = json::array();
+  json staged = json::array();
   size_t done = 0;
   issuer::BatchOptions bo;
   bo.threads = o.threads;
@@ -168,6 +170,12 @@ Status RunBatch(const Ctx& ctx, const BatchOpts& o) {
   bo.now = ctx.Now();
   bo.on_line = [&](const issuer::BatchLineResult& r) {
     ++done;
+    if (r.result && !r.result->pickup_id.empty()) {
+      staged.push_back({{"line", r.line},
+                        {"pickup_id", r.result->pickup_id},
+                        {"document_number", r.result->document_number},
+                        {"already_staged", r.result->already_issued}});
+    }
     if (!r.result) {
       refusals.push_back({{"line", r.line},
                           {"reason", std::string(r.result.error().reason_code())},
@@ -202,16 +210,18 @@ Status RunBatch(const Ctx& ctx, const BatchOpts& o) {
     sum.issued += part.issued;
     sum.already_issued += part.already_issued;
     sum.refused += part.refused;
+    sum.staged += part.staged;
     sum.seconds += part.seconds;
   }
   if (progress) std::cerr << "\n";
   double rate = sum.seconds > 0 ? static_cast<double>(sum.issued) / sum.seconds : 0;
   json j{{"command", "batch"},     {"issued", sum.issued},   {"already_issued", sum.already_issued},
          {"refused", sum.refused}, {"seconds", sum.seconds}, {"per_second", rate},
-         {"refusals", refusals}};
+         {"refusals", refusals},   {"staged", sum.staged},   {"staged_records", staged}};
   std::ostringstream t;
   t << "batch: " << sum.issued << " issued, " << sum.already_issued << " already issued, " << sum.refused
-    << " refused in " << sum.seconds << " s (" << static_cast<uint64_t>(rate) << "/s)\n";
+    << " refused, " << sum.staged << " staged for pickup in " << sum.seconds << " s (" << static_cast<uint64_t>(rate)
+    << "/s)\n";
   ctx.Success(j, t.str());
   if (sum.refused > 0) ctx.exit->value = kExitCheckFailed;
   return Ok();
@@ -378,7 +388,20 @@ Status RunShowDocument(const Ctx& ctx, const ShowOpts& o) {
         << ", log entry " << h.log_index << "\n";
     }
   }
-  json j{{"command", "show"}, {"document_number", v.document_number}, {"credentials", creds}};
+  json staged = json::array();
+  for (const auto& r : v.staged) {
+    staged.push_back({{"pickup_id", ToHex(r.pickup_id)},
+                      {"agency", r.agency},
+                      {"doc_type", r.doc_type},
+                      {"state", std::string(issuer::StagedStateName(r.state))},
+                      {"staged_at", r.staged_at},
+                      {"actor", r.actor},
+                      {"closed_at", r.closed_at},
+                      {"credential_id", r.credential_id ? IdHex(*r.credential_id) : std::string()}});
+    t << "  staged " << r.doc_type << " (" << r.agency << "): " << issuer::StagedStateName(r.state) << ", pickup id "
+      << ToHex(r.pickup_id) << "\n";
+  }
+  json j{{"command", "show"}, {"document_number", v.document_number}, {"credentials", creds}, {"staged", staged}};
   if (!o.out.empty()) {
     if (!newest) return Fail(Errc::kState, "document " + o.document + " has no live credential to write");
     WQ_TRY(keys::WriteFileAtomically(o.out, newest->credential, keys::WriteMode::kCreateNew, 0600));
@@ -386,6 +409,163 @@ Status RunShowDocument(const Ctx& ctx, const ShowOpts& o) {
     t << "  newest live credential -> " << o.out << "\n";
   }
   ctx.Success(j, t.str());
+  return Ok();
+}
+
+// ---- document signers ----
+
+struct SignerOpts {
+  DeploymentOpts dep;
+  std::string agency;
+  std::string actor;
+  issuer::KeySpec key;
+  std::string cert;
+  std::string key_id;
+  std::string reason;
+};
+
+json SignerJson(const issuer::SignerInfo& s) {
+  json key = s.key.file.empty() ? json{{"pkcs11_module", s.key.pkcs11_module},
+                                       {"token_label", s.key.token_label},
+                                       {"key_label", s.key.key_label}}
+                                : json{{"file", s.key.file}};
+  return {{"agency", s.agency},
+          {"key_id", s.key_id},
+          {"key", key},
+          {"active", s.active},
+          {"retired", s.retired},
+          {"added_at", s.added_at},
+          {"retired_at", s.retired_at},
+          {"retire_reason", s.retire_reason}};
+}
+
+Status RunSignerList(const Ctx& ctx, const SignerOpts& o) {
+  WQ_ASSIGN(Opened opened, OpenDeployment(o.dep));
+  WQ_ASSIGN(std::vector<issuer::SignerInfo> signers, opened.deployment.Signers(o.agency));
+  json list = json::array();
+  std::ostringstream t;
+  for (const auto& s : signers) {
+    list.push_back(SignerJson(s));
+    t << s.agency << " " << s.key_id << (s.active ? " active" : "")
+      << (s.retired ? " retired" + (s.retire_reason.empty() ? "" : " (" + s.retire_reason + ")") : "") << "\n";
+  }
+  ctx.Success(json{{"command", "signer list"}, {"signers", list}}, t.str());
+  return Ok();
+}
+
+Status RunSignerAdd(const Ctx& ctx, const SignerOpts& o) {
+  WQ_ASSIGN(Opened opened, OpenDeployment(o.dep));
+  WQ_ASSIGN(issuer::SignerInfo s, opened.deployment.AddSigner(o.agency, o.key, o.cert, o.actor, ctx.Now()));
+  json j = SignerJson(s);
+  j["command"] = "signer add";
+  ctx.Success(j, "agency " + SafeText(o.agency, 64) + ": document signer " + s.key_id +
+                     " added; it signs from now on (logged key_added). Put its certificate in the next trust list.\n");
+  return Ok();
+}
+
+Status RunSignerRetire(const Ctx& ctx, const SignerOpts& o) {
+  std::optional<status::RevocationReason> reason;
+  if (!o.reason.empty()) {
+    WQ_ASSIGN(reason, status::ParseReasonCode(o.reason));
+  }
+  WQ_ASSIGN(Opened opened, OpenDeployment(o.dep));
+  WQ_ASSIGN(issuer::RetireOutcome r, opened.deployment.RetireSigner(o.agency, o.key_id, reason, o.actor, ctx.Now()));
+  json revoked = json::array();
+  for (const auto& id : r.revoked) revoked.push_back(IdHex(id));
+  json j = SignerJson(r.signer);
+  j["command"] = "signer retire";
+  j["revoked"] = revoked;
+  j["active_key_id"] = r.active_key_id;
+  j["log_size"] = r.log_size;
+  ctx.Success(j, "agency " + SafeText(o.agency, 64) + ": document signer " + r.signer.key_id + " retired" +
+                     (reason ? " (" + o.reason + ")" : "") + "; " + std::to_string(r.revoked.size()) +
+                     " credential(s) revoked; " +
+                     (r.active_key_id.empty() ? std::string("the agency has no signer left and cannot issue")
+                                              : "signing with " + r.active_key_id) +
+                     "; publish to make it visible\n");
+  return Ok();
+}
+
+// ---- trust list ----
+
+struct TrustListOpts {
+  DeploymentOpts dep;
+  std::string record;
+  std::string root;
+  std::string actor;
+};
+
+Status RunTrustList(const Ctx& ctx, const TrustListOpts& o) {
+  WQ_ASSIGN(Bytes list, keys::ReadFileBytes(o.record, 16u << 20));
+  WQ_ASSIGN(keys::Certificate root, ReadCert(o.root));
+  WQ_ASSIGN(Opened opened, OpenDeployment(o.dep));
+  WQ_ASSIGN(issuer::TrustListRecord r, opened.deployment.RecordTrustList(list, root, o.actor, ctx.Now()));
+  json j{{"command", "trust-list"},
+         {"sequence", r.sequence},
+         {"sha256", ToHex(r.sha256)},
+         {"log_index", r.log_index},
+         {"missing_signers", r.missing_signers}};
+  std::string text = "trust list sequence " + std::to_string(r.sequence) + " recorded at log entry " +
+                     std::to_string(r.log_index) + "\n";
+  for (const auto& m : r.missing_signers) text += "  warning: active document signer " + m + " is not in this list\n";
+  ctx.Success(j, text);
+  return Ok();
+}
+
+// ---- staged records ----
+
+struct StageOpts {
+  DeploymentOpts dep;
+  std::string agency, doc_type, document_number, record, only_profile, actor, idempotency_key;
+  int valid_days = 365;
+};
+
+Status RunStage(const Ctx& ctx, const StageOpts& o) {
+  issuer::IssueInput in;
+  in.agency = o.agency;
+  in.doc_type = o.doc_type;
+  in.document_number = o.document_number;
+  WQ_ASSIGN(in.claims_json, ReadTextFile(o.record, 1u << 20));
+  in.valid_days = o.valid_days;
+  in.only_profile = o.only_profile;
+  in.idempotency_key = o.idempotency_key;
+  WQ_ASSIGN(Opened opened, OpenDeployment(o.dep));
+  WQ_ASSIGN(issuer::StagedOutcome r, opened.deployment.Stage(in, o.actor, ctx.Now()));
+  json j{{"command", "stage"},
+         {"pickup_id", r.pickup_id},
+         {"agency", r.agency},
+         {"doc_type", r.doc_type},
+         {"document_number", r.document_number},
+         {"already_staged", r.already_staged}};
+  ctx.Success(j, std::string(r.already_staged ? "already staged" : "staged") + " " + r.doc_type + " for document " +
+                     SafeText(r.document_number, 64) + ": pickup id " + r.pickup_id + "\n");
+  return Ok();
+}
+
+struct PickupOpts {
+  DeploymentOpts dep;
+  std::string pickup_id, device_key, out, actor;
+};
+
+Status RunPickup(const Ctx& ctx, const PickupOpts& o) {
+  WQ_TRY(CheckNewOutput(o.out, "credential"));
+  WQ_ASSIGN(PublicKey device, ReadPublicKey(o.device_key));
+  WQ_ASSIGN(Opened opened, OpenDeployment(o.dep));
+  WQ_ASSIGN(issuer::IssuedRecord r, opened.deployment.IssueStaged(o.pickup_id, device, ctx.Now(), o.actor));
+  WQ_TRY(keys::WriteFileAtomically(o.out, r.credential, keys::WriteMode::kCreateNew, 0600));
+  json j = IssuedJson(r);
+  j["command"] = "pickup";
+  j["out"] = o.out;
+  ctx.Success(j, "issued staged " + r.doc_type + " for document " + SafeText(r.document_number, 64) + ": credential " +
+                     IdHex(r.credential_id) + " -> " + o.out + "\n");
+  return Ok();
+}
+
+Status RunCancelStaged(const Ctx& ctx, const PickupOpts& o) {
+  WQ_ASSIGN(Opened opened, OpenDeployment(o.dep));
+  WQ_TRY(opened.deployment.CancelStaged(o.pickup_id, o.actor, ctx.Now()));
+  ctx.Success(json{{"command", "cancel-staged"}, {"pickup_id", o.pickup_id}},
+              "staged record " + SafeText(o.pickup_id, 64) + " cancelled\n");
   return Ok();
 }
 
@@ -497,6 +677,87 @@ void RegisterIssuerDeploymentCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx>
     c->add_option("--document", o->document, "the document number")->required();
     c->add_option("--out", o->out, "write the newest live credential here");
     c->callback(Action(ctx, "show", [ctx, o] { return RunShowDocument(*ctx, *o); }));
+  }
+  {
+    CLI::App* sg = issuer_cmd->add_subcommand("signer", "an agency's document signers: list, add (rotate), retire");
+    sg->require_subcommand(1);
+    {
+      auto o = std::make_shared<SignerOpts>();
+      CLI::App* c = sg->add_subcommand("list", "every document signer, active and retired");
+      AddDeploymentOptions(c, o->dep);
+      c->add_option("--agency", o->agency, "only this agency's");
+      c->callback(Action(ctx, "signer list", [ctx, o] { return RunSignerList(*ctx, *o); }));
+    }
+    {
+      auto o = std::make_shared<SignerOpts>();
+      CLI::App* c = sg->add_subcommand("add", "add a document signer: it signs every credential from now on");
+      AddDeploymentOptions(c, o->dep);
+      c->add_option("--agency", o->agency, "the agency")->required();
+      c->add_option("--key-file", o->key.file, "the signer key, sealed under the deployment passphrase");
+      c->add_option("--pkcs11-module", o->key.pkcs11_module, "or: a token key's PKCS#11 module");
+      c->add_option("--token-label", o->key.token_label, "the token's label");
+      c->add_option("--key-label", o->key.key_label, "the key's label in the token");
+      c->add_option("--cert", o->cert, "its document-signer certificate (DER or PEM)")->required();
+      c->add_option("--actor", o->actor, "the acting staff id")->required();
+      c->callback(Action(ctx, "signer add", [ctx, o] { return RunSignerAdd(*ctx, *o); }));
+    }
+    {
+      auto o = std::make_shared<SignerOpts>();
+      CLI::App* c = sg->add_subcommand(
+          "retire", "retire a document signer for good; --reason key_compromise revokes everything it signed");
+      AddDeploymentOptions(c, o->dep);
+      c->add_option("--agency", o->agency, "the agency")->required();
+      c->add_option("--key-id", o->key_id, "the signer's key id (hex, at least 16 digits)")->required();
+      c->add_option("--reason", o->reason,
+                    "key_compromise (revokes every live credential it signed), superseded, ...; none: planned");
+      c->add_option("--actor", o->actor, "the acting staff id")->required();
+      c->callback(Action(ctx, "signer retire", [ctx, o] { return RunSignerRetire(*ctx, *o); }));
+    }
+  }
+  {
+    auto o = std::make_shared<TrustListOpts>();
+    CLI::App* c = issuer_cmd->add_subcommand("trust-list", "log a signed trust list this deployment now serves");
+    AddDeploymentOptions(c, o->dep);
+    c->add_option("--record", o->record, "the signed trust list (COSE_Sign1)")->required();
+    c->add_option("--root", o->root, "the national root certificate it must chain to")->required();
+    c->add_option("--actor", o->actor, "the acting staff id")->required();
+    c->callback(Action(ctx, "trust-list", [ctx, o] { return RunTrustList(*ctx, *o); }));
+  }
+  {
+    auto o = std::make_shared<StageOpts>();
+    CLI::App* c = issuer_cmd->add_subcommand(
+        "stage", "validate and register a record without a device key, for the holder to pick up");
+    AddDeploymentOptions(c, o->dep);
+    c->add_option("--agency", o->agency, "the issuing agency")->required();
+    c->add_option("--doctype", o->doc_type, "document type")->required();
+    c->add_option("--record", o->record, "the agency record (JSON)")->required();
+    c->add_option("--document", o->document_number, "the document number (default: from the record)");
+    c->add_option("--valid-days", o->valid_days, "validity in days, from pickup")
+        ->check(CLI::Range(1, 3660))
+        ->capture_default_str();
+    c->add_option("--only", o->only_profile, "sign only this disclosure profile's elements");
+    c->add_option("--idempotency-key", o->idempotency_key, "a re-run with the same key stages nothing new");
+    c->add_option("--actor", o->actor, "the acting staff id")->required();
+    c->callback(Action(ctx, "stage", [ctx, o] { return RunStage(*ctx, *o); }));
+  }
+  {
+    auto o = std::make_shared<PickupOpts>();
+    CLI::App* c = issuer_cmd->add_subcommand(
+        "pickup", "issue a staged record to a device key (the caller has checked the holder's proof of the key)");
+    AddDeploymentOptions(c, o->dep);
+    c->add_option("--pickup-id", o->pickup_id, "the staged record's pickup id")->required();
+    c->add_option("--device-key", o->device_key, "the holder's device public key")->required();
+    c->add_option("--out", o->out, "the credential file (not overwritten)")->required();
+    c->add_option("--actor", o->actor, "the acting staff or service id")->required();
+    c->callback(Action(ctx, "pickup", [ctx, o] { return RunPickup(*ctx, *o); }));
+  }
+  {
+    auto o = std::make_shared<PickupOpts>();
+    CLI::App* c = issuer_cmd->add_subcommand("cancel-staged", "cancel a staged record (it can no longer be picked up)");
+    AddDeploymentOptions(c, o->dep);
+    c->add_option("--pickup-id", o->pickup_id, "the staged record's pickup id")->required();
+    c->add_option("--actor", o->actor, "the acting staff id")->required();
+    c->callback(Action(ctx, "cancel-staged", [ctx, o] { return RunCancelStaged(*ctx, *o); }));
   }
 }
 

@@ -57,10 +57,59 @@ void Replayer::Apply(const log::Entry& e) {
       }
       break;
     case log::Event::kKeyAdded:
-    case log::Event::kKeyRetired:
-    case log::Event::kTrustList: break;
+    case log::Event::kKeyRetired: ApplyKey(e); break;
+    case log::Event::kTrustList:
+      if (e.sequence) {
+        if (trust_list_sequence_ && *e.sequence <= *trust_list_sequence_) {
+          Report("trust_list_rollback",
+                 "sequence " + std::to_string(*e.sequence) + " after " + std::to_string(*trust_list_sequence_), e);
+        } else {
+          trust_list_sequence_ = *e.sequence;
+        }
+      }
+      break;
   }
   ++size_;
+}
+
+void Replayer::ApplyKey(const log::Entry& e) {
+  if (!e.key_id || !e.key_role) {
+    Report("entry_incomplete", "a key event needs key_id and key_role", e);
+    return;
+  }
+  const std::string id = ToHex(*e.key_id);
+  const bool document_signer = *e.key_role == "document_signer";
+  auto it = keys_.find(*e.key_id);
+  if (e.event == log::Event::kKeyAdded) {
+    if (it != keys_.end()) {
+      Report(
+          "key_readded",
+          "key " + id + " was added before" + (it->second.retired ? " and retired (a retired key never returns)" : ""),
+          e);
+      return;
+    }
+    keys_.emplace(*e.key_id, KeyState{e.agency, *e.key_role, false});
+    if (document_signer) {
+      auto& c = document_signers_[e.agency];
+      ++c.added;
+      ++c.live;
+    }
+    return;
+  }
+  if (it == keys_.end()) {
+    Report("unknown_key", "key " + id + " was never added", e);
+    return;
+  }
+  if (it->second.agency != e.agency || it->second.role != *e.key_role) {
+    Report("key_mismatch", "key " + id + " was added as " + it->second.role + " of \"" + it->second.agency + "\"", e);
+    return;
+  }
+  if (it->second.retired) {
+    Report("key_retired_twice", "key " + id + " was retired before", e);
+    return;
+  }
+  it->second.retired = true;
+  if (document_signer) --document_signers_[e.agency].live;
 }
 
 void Replayer::ApplyIssue(const log::Entry& e) {
@@ -69,6 +118,9 @@ void Replayer::ApplyIssue(const log::Entry& e) {
     return;
   }
   const uint64_t idx = *e.status_idx;
+  if (auto ds = document_signers_.find(e.agency); ds != document_signers_.end() && ds->second.live == 0) {
+    Report("issue_without_signer", "agency \"" + e.agency + "\" retired every document signer it had", e);
+  }
   if (options_.agency_of_uri) {
     auto owner = options_.agency_of_uri(*e.status_uri);
     if (!owner || *owner != e.agency) {

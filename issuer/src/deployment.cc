@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "deployment_internal.h"
 #include "wathiq/core/file.h"
 #include "wathiq/issuer/issuance.h"
 #include "wathiq/keys/keystore.h"
@@ -140,9 +141,12 @@ class LockFile {
 
 // ---- agencies at run time ----
 
+// The document signer is the agency's active one (deployment_internal.h ActiveSigner); without one (every
+// signer retired) ds is empty and the agency cannot issue.
 struct AgencyRt {
   AgencyConfig cfg;
   keys::KeyHandle ds_key;
+  Bytes ds_key_id;  // SHA-256 of its SubjectPublicKeyInfo
   Bytes ds_cert_der;
   keys::KeyHandle status_key;
   Bytes status_kid;
@@ -156,16 +160,34 @@ Result<Bytes> ReadCertDer(const std::string& path) {
   return c->der();
 }
 
-Result<std::unique_ptr<AgencyRt>> OpenAgency(const AgencyConfig& cfg, const KeyOpener& open_key) {
+// A document signer to open: its key and its certificate.
+struct SignerChoice {
+  KeySpec spec;
+  Bytes cert_der;
+};
+
+Status OpenDocumentSigner(AgencyRt& rt, const std::optional<SignerChoice>& choice, const KeyOpener& open_key) {
+  rt.ds.reset();
+  rt.ds_key = keys::KeyHandle();
+  rt.ds_key_id.clear();
+  rt.ds_cert_der.clear();
+  if (!choice) return Ok();
+  auto ds = open_key(choice->spec);
+  if (!ds) return Wrap("agency " + rt.cfg.id + " document signer", ds.error());
+  rt.ds_key = std::move(*ds);
+  rt.ds_cert_der = choice->cert_der;
+  auto signer = mdoc::DocumentSigner::Create(rt.ds_key, rt.ds_cert_der);
+  if (!signer) return Wrap("agency " + rt.cfg.id + " document signer", signer.error());
+  rt.ds.emplace(std::move(*signer));
+  WQ_ASSIGN(rt.ds_key_id, internal::SignerKeyId(rt.ds_key.cached_public_key()));
+  return Ok();
+}
+
+Result<std::unique_ptr<AgencyRt>> OpenAgency(const AgencyConfig& cfg, const KeyOpener& open_key,
+                                             const std::optional<SignerChoice>& ds) {
   auto rt = std::make_unique<AgencyRt>();
   rt->cfg = cfg;
-  auto ds = open_key(cfg.document_signer);
-  if (!ds) return Wrap("agency " + cfg.id + " document signer", ds.error());
-  rt->ds_key = std::move(*ds);
-  WQ_ASSIGN(rt->ds_cert_der, ReadCertDer(cfg.document_signer_cert));
-  auto signer = mdoc::DocumentSigner::Create(rt->ds_key, rt->ds_cert_der);
-  if (!signer) return Wrap("agency " + cfg.id + " document signer", signer.error());
-  rt->ds.emplace(std::move(*signer));
+  WQ_TRY(OpenDocumentSigner(*rt, ds, open_key));
   auto st = open_key(cfg.status_signer);
   if (!st) return Wrap("agency " + cfg.id + " status-list signer", st.error());
   rt->status_key = std::move(*st);
@@ -419,12 +441,15 @@ Result<IssueInput> ParseBatchLine(std::string_view line) {
   if (claims == j.end() || !claims->is_object())
     return Fail(Errc::kInvalidArgument, "record: \"claims\" must be an object");
   in.claims_json = claims->dump();
-  WQ_ASSIGN(std::string dk, Str(j, "device_key", true, "record"));
-  auto der = Base64Decode(dk);
-  if (!der) return Fail(Errc::kInvalidArgument, "device_key is not base64 (of a SubjectPublicKeyInfo)");
-  auto pk = DeviceKeyFromSpki(*der);
-  if (!pk) return Fail(Errc::kInvalidArgument, "device_key: " + pk.error().message);
-  in.device_key = std::move(*pk);
+  // No device key: the line is staged for pickup (Deployment::Stage).
+  if (j.contains("device_key")) {
+    WQ_ASSIGN(std::string dk, Str(j, "device_key", true, "record"));
+    auto der = Base64Decode(dk);
+    if (!der) return Fail(Errc::kInvalidArgument, "device_key is not base64 (of a SubjectPublicKeyInfo)");
+    auto pk = DeviceKeyFromSpki(*der);
+    if (!pk) return Fail(Errc::kInvalidArgument, "device_key: " + pk.error().message);
+    in.device_key = std::move(*pk);
+  }
   if (in.idempotency_key.empty()) in.idempotency_key = "line:" + ToHex(Sha256(AsBytes(line)));
   if (in.idempotency_key.size() > 256) return Fail(Errc::kInvalidArgument, "idempotency_key is longer than 256 bytes");
   return in;
@@ -432,21 +457,49 @@ Result<IssueInput> ParseBatchLine(std::string_view line) {
 
 // ---- the deployment ----
 
-struct Deployment::Impl {
+struct Deployment::Impl final : internal::Core {
   std::string dir;
   DeploymentConfig config;
   const mdoc::Catalogue* catalogue = nullptr;
+  KeyOpener open_key;
   LockFile lock;
   std::unique_ptr<Registry> reg;
   keys::KeyHandle log_key;
   std::optional<log::NoteSigner> note_signer;
   std::vector<std::unique_ptr<AgencyRt>> agencies;
 
-  AgencyRt* FindAgency(std::string_view id) {
+  AgencyRt* FindAgency(std::string_view id) const {
     for (auto& a : agencies) {
       if (a->cfg.id == id) return a.get();
     }
     return nullptr;
+  }
+
+  // internal::Core
+  Registry& Reg() override { return *reg; }
+  const DeploymentConfig& Config() const override { return config; }
+  const KeyOpener& Opener() const override { return open_key; }
+  bool HasAgency(std::string_view id) const override { return FindAgency(id) != nullptr; }
+  Status ReloadSigner(std::string_view id) override {
+    AgencyRt* a = FindAgency(id);
+    if (!a) return Fail(Errc::kNotFound, "no agency " + std::string(id));
+    WQ_ASSIGN(std::vector<internal::ResolvedSigner> signers, internal::ResolveSigners(*reg, a->cfg));
+    const internal::ResolvedSigner* active = internal::ActiveSigner(signers);
+    std::optional<SignerChoice> choice;
+    if (active) choice = SignerChoice{active->spec, active->record.cert_der};
+    return OpenDocumentSigner(*a, choice, open_key);
+  }
+  Result<std::string> Check(const IssueInput& in, int64_t now, bool need_device_key) override {
+    WQ_ASSIGN(Prepared p, Prepare(in, now, need_device_key));
+    if (!need_device_key) {
+      auto checked = CheckRecord(*catalogue, in.doc_type, in.claims_json, in.only_profile, now);
+      if (!checked) {
+        Error e = checked.error();
+        if (e.reason.empty()) e.reason = "invalid_record";
+        return Fail(std::move(e));
+      }
+    }
+    return p.input.document_number;
   }
 
   // One record ready to sign.
@@ -506,9 +559,13 @@ struct Deployment::Impl {
   }
 
   // Validation that needs no signing: agency, document type, document number, device key, idempotency.
-  Result<Prepared> Prepare(const IssueInput& in, int64_t now) {
+  Result<Prepared> Prepare(const IssueInput& in, int64_t now, bool need_device_key = true) {
     AgencyRt* a = FindAgency(in.agency);
     if (!a) return Fail(Reasoned(Errc::kNotFound, "this deployment has no agency " + in.agency, "unknown_agency"));
+    if (need_device_key && !a->ds) {
+      return Fail(Reasoned(Errc::kState, "agency " + in.agency + " has no document signer that is not retired",
+                           "no_active_signer"));
+    }
     if (std::find(a->cfg.doc_types.begin(), a->cfg.doc_types.end(), in.doc_type) == a->cfg.doc_types.end()) {
       return Fail(
           Reasoned(Errc::kPermission, "agency " + in.agency + " may not issue " + in.doc_type, "doc_type_not_allowed"));
@@ -520,9 +577,9 @@ struct Deployment::Impl {
     if (in.valid_days < 1 || in.valid_days > 3660)
       return Fail(Errc::kInvalidArgument, "validity must be 1 to 3660 days");
     // A PublicKey is checked (on its curve) when it is made; only an empty one gets here unchecked.
-    if (in.device_key.raw().empty() ||
-        (in.device_key.curve() != Curve::kP256 && in.device_key.curve() != Curve::kP384 &&
-         in.device_key.curve() != Curve::kP521 && in.device_key.curve() != Curve::kEd25519)) {
+    if (need_device_key && (in.device_key.raw().empty() ||
+                            (in.device_key.curve() != Curve::kP256 && in.device_key.curve() != Curve::kP384 &&
+                             in.device_key.curve() != Curve::kP521 && in.device_key.curve() != Curve::kEd25519))) {
       return Fail(Reasoned(Errc::kInvalidArgument, "invalid device key", "invalid_device_key"));
     }
     std::string number = in.document_number;
@@ -575,7 +632,7 @@ struct Deployment::Impl {
   // Issues a chunk inside an open Work. Per-record refusals are in the results; an Error return means the
   // store failed and the Work must be rolled back.
   Result<std::vector<Result<IssuedRecord>>> IssueChunk(const std::vector<IssueInput>& inputs, std::string_view actor,
-                                                       int64_t now, unsigned threads) {
+                                                       int64_t now, unsigned threads) override {
     std::vector<Result<IssuedRecord>> results(inputs.size(), Fail(Errc::kInternal, "not processed"));
     std::vector<Prepared> ready;
     ChunkState cs;
@@ -644,6 +701,7 @@ struct Deployment::Impl {
         rec.claims_json = p.input.claims_json;
         rec.credential = std::move(issued->issuer_signed);
         rec.idempotency_key = p.input.idempotency_key;
+        rec.signer_key = p.agency->ds_key_id;
         log::Entry e;
         e.event = log::Event::kIssue;
         e.time = static_cast<uint64_t>(now);
@@ -794,6 +852,7 @@ Deployment& Deployment::operator=(Deployment&&) noexcept = default;
 Deployment::~Deployment() = default;
 
 Registry& Deployment::registry() { return *impl_->reg; }
+internal::Core& Deployment::core() { return *impl_; }
 
 Result<TrustInfo> Deployment::trust_info() const {
   TrustInfo t;
@@ -801,8 +860,8 @@ Result<TrustInfo> Deployment::trust_info() const {
   t.log_url = impl_->config.log_url;
   WQ_ASSIGN(t.log_verifier_key, keys::NoteVerifierKey(impl_->config.log_name, impl_->log_key.cached_public_key()));
   for (const auto& a : impl_->agencies) {
-    t.agencies.push_back({a->cfg.id, a->cfg.status_prefix, a->cfg.aggregation_uri, a->cfg.doc_types, a->ds_key.key_id(),
-                          a->status_key.key_id()});
+    t.agencies.push_back({a->cfg.id, a->cfg.status_prefix, a->cfg.aggregation_uri, a->cfg.doc_types,
+                          a->ds ? a->ds_key.key_id() : std::string(), a->status_key.key_id()});
   }
   return t;
 }
@@ -819,7 +878,8 @@ Result<TrustInfo> Deployment::Init(const std::string& dir, const DeploymentConfi
   DeploymentConfig config = config_in;
   std::vector<std::unique_ptr<AgencyRt>> agencies;
   for (const auto& a : config.agencies) {
-    WQ_ASSIGN(auto rt, OpenAgency(a, open_key));
+    WQ_ASSIGN(Bytes ds_cert, ReadCertDer(a.document_signer_cert));
+    WQ_ASSIGN(auto rt, OpenAgency(a, open_key, SignerChoice{a.document_signer, std::move(ds_cert)}));
     agencies.push_back(std::move(rt));
   }
   keys::KeyHandle log_key;
@@ -868,6 +928,8 @@ Result<TrustInfo> Deployment::Init(const std::string& dir, const DeploymentConfi
       AgencyRecord rec{a->cfg.id,        a->ds->kid(),         a->status_kid,
                        a->cfg.doc_types, a->cfg.status_prefix, a->cfg.aggregation_uri};
       WQ_TRY(reg->PutAgency(rec));
+      WQ_TRY(reg->PutSigner(SignerRecord{a->ds_key_id, a->cfg.id, internal::KeySpecText(a->cfg.document_signer),
+                                         a->ds_cert_der, static_cast<int64_t>(std::time(nullptr)), std::nullopt, ""}));
       WQ_TRY(key_added(a->cfg.id, a->ds_key, "document_signer"));
       WQ_TRY(key_added(a->cfg.id, a->status_key, "status_list_signer"));
     }
@@ -880,8 +942,8 @@ Result<TrustInfo> Deployment::Init(const std::string& dir, const DeploymentConfi
   t.log_url = config.log_url;
   WQ_ASSIGN(t.log_verifier_key, keys::NoteVerifierKey(config.log_name, log_key.cached_public_key()));
   for (const auto& a : agencies) {
-    t.agencies.push_back({a->cfg.id, a->cfg.status_prefix, a->cfg.aggregation_uri, a->cfg.doc_types, a->ds_key.key_id(),
-                          a->status_key.key_id()});
+    t.agencies.push_back({a->cfg.id, a->cfg.status_prefix, a->cfg.aggregation_uri, a->cfg.doc_types,
+                          a->ds ? a->ds_key.key_id() : std::string(), a->status_key.key_id()});
   }
   return t;
 }
@@ -908,8 +970,13 @@ Result<Deployment> Deployment::Open(const std::string& dir, const keys::SecretTe
   impl->log_key = std::move(*lk);
   WQ_ASSIGN(log::NoteSigner ns, log::NoteSigner::Create(impl->config.log_name, impl->log_key));
   impl->note_signer.emplace(std::move(ns));
+  impl->open_key = open_key;
   for (const auto& a : impl->config.agencies) {
-    WQ_ASSIGN(auto rt, OpenAgency(a, open_key));
+    WQ_ASSIGN(std::vector<internal::ResolvedSigner> signers, internal::ResolveSigners(*impl->reg, a));
+    const internal::ResolvedSigner* active = internal::ActiveSigner(signers);
+    std::optional<SignerChoice> choice;
+    if (active) choice = SignerChoice{active->spec, active->record.cert_der};
+    WQ_ASSIGN(auto rt, OpenAgency(a, open_key, choice));
     impl->agencies.push_back(std::move(rt));
   }
   return Deployment(std::move(impl));
@@ -935,6 +1002,12 @@ Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& line
   auto report = [&](size_t line, Result<IssuedRecord> r) {
     if (!r) {
       ++sum.refused;
+    } else if (!r->pickup_id.empty()) {
+      if (r->already_issued) {
+        ++sum.already_issued;
+      } else {
+        ++sum.staged;
+      }
     } else if (r->already_issued) {
       ++sum.already_issued;
     } else {
@@ -972,7 +1045,32 @@ Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& line
     }
     i = end;
     WQ_ASSIGN(auto work, impl_->reg->Begin());
-    WQ_ASSIGN(auto results, impl_->IssueChunk(inputs, options.actor, now, options.threads));
+    // Lines without a device key are staged (staging.cc), the others issued; results stay in line order.
+    std::vector<IssueInput> to_issue;
+    std::vector<size_t> issue_pos;
+    std::vector<Result<IssuedRecord>> results(inputs.size(), Fail(Errc::kInternal, "not processed"));
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      if (!inputs[k].device_key.raw().empty()) {
+        to_issue.push_back(std::move(inputs[k]));
+        issue_pos.push_back(k);
+        continue;
+      }
+      auto staged = internal::StageIn(*impl_, inputs[k], options.actor, now);
+      if (!staged) {
+        if (staged.error().code == Errc::kInternal || staged.error().code == Errc::kIo) return Fail(staged.error());
+        results[k] = Fail(staged.error());
+        continue;
+      }
+      IssuedRecord r;
+      r.document_number = staged->document_number;
+      r.agency = staged->agency;
+      r.doc_type = staged->doc_type;
+      r.pickup_id = staged->pickup_id;
+      r.already_issued = staged->already_staged;
+      results[k] = std::move(r);
+    }
+    WQ_ASSIGN(auto issued, impl_->IssueChunk(to_issue, options.actor, now, options.threads));
+    for (size_t k = 0; k < issued.size(); ++k) results[issue_pos[k]] = std::move(issued[k]);
     WQ_TRY(work->Commit());
     // Reports in line order.
     size_t b = 0, k = 0;
@@ -1172,7 +1270,8 @@ Result<DocumentView> Deployment::Show(std::string_view number) {
   DocumentView v;
   v.document_number = std::string(number);
   WQ_ASSIGN(v.credentials, impl_->reg->ByDocument(number, true));
-  if (v.credentials.empty()) {
+  WQ_ASSIGN(v.staged, impl_->reg->StagedByDocument(number));
+  if (v.credentials.empty() && v.staged.empty()) {
     return Fail(
         Reasoned(Errc::kNotFound, "no document " + std::string(number) + " was issued here", "unknown_document"));
   }

@@ -32,6 +32,25 @@ Result<IssuedCredential> IssueRecord(const mdoc::Catalogue& catalogue, const mdo
   return out;
 }
 
+Status CheckRecord(const mdoc::Catalogue& catalogue, std::string_view doc_type, std::string_view claims_json,
+                   std::string_view only_profile, int64_t signed_at) {
+  const mdoc::DocTypeSpec* spec = catalogue.Find(std::string(doc_type));
+  if (!spec) return Fail(Errc::kInvalidArgument, "the catalogue has no document type " + std::string(doc_type));
+  WQ_ASSIGN(std::vector<mdoc::ElementValue> elements,
+            mdoc::ValidateRecord(*spec, claims_json, mdoc::Date::FromUnix(signed_at)));
+  if (!only_profile.empty()) {
+    WQ_ASSIGN(std::vector<std::string> profile, spec->Profile(std::string(only_profile)));
+    std::erase_if(elements, [&](const mdoc::ElementValue& e) {
+      return std::find(profile.begin(), profile.end(), e.id) == profile.end();
+    });
+    if (elements.empty()) {
+      return Fail(Errc::kInvalidArgument,
+                  "the record has none of profile " + std::string(only_profile) + "'s elements");
+    }
+  }
+  return Ok();
+}
+
 std::vector<Result<IssuedCredential>> IssueBatch(const mdoc::Catalogue& catalogue, const mdoc::DocumentSigner& issuer,
                                                  const std::vector<RecordRequest>& requests) {
   std::vector<Result<IssuedCredential>> results;

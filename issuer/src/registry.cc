@@ -24,6 +24,15 @@ Result<CredentialState> ParseCredentialState(std::string_view name) {
   return Fail(Errc::kMalformed, "unknown credential state in the registry");
 }
 
+std::string_view StagedStateName(StagedState state) {
+  switch (state) {
+    case StagedState::kStaged: return "staged";
+    case StagedState::kIssued: return "issued";
+    case StagedState::kCancelled: return "cancelled";
+  }
+  return "staged";
+}
+
 uint8_t StatusValue(CredentialState state) {
   switch (state) {
     case CredentialState::kValid: return 0;
@@ -64,7 +73,32 @@ const Migration kMigrations[] = {
      "= 32), PRIMARY KEY(level, idx)) WITHOUT ROWID;"
      "CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, signed_at "
      "INTEGER NOT NULL);"},
+    // Which document signer signed each credential (NULL for rows of schema 1: the agency's first signer),
+    // the agencies' further document signers, and records staged for pickup.
+    {2,
+     "ALTER TABLE credentials ADD COLUMN signer_key BLOB;"
+     "CREATE INDEX credentials_by_signer ON credentials(agency, signer_key);"
+     "CREATE TABLE signers(rowid INTEGER PRIMARY KEY, key_id BLOB NOT NULL UNIQUE CHECK (length(key_id) = 32), "
+     "agency TEXT NOT NULL REFERENCES agencies(id), spec TEXT NOT NULL, cert BLOB NOT NULL, added_at INTEGER NOT "
+     "NULL, retired_at INTEGER, retire_reason TEXT NOT NULL DEFAULT '');"
+     "CREATE TABLE staged(rowid INTEGER PRIMARY KEY, pickup_id BLOB NOT NULL UNIQUE CHECK (length(pickup_id) = 16), "
+     "agency TEXT NOT NULL REFERENCES agencies(id), doc_type TEXT NOT NULL, document_number TEXT NOT NULL, claims "
+     "TEXT NOT NULL, valid_days INTEGER NOT NULL, only_profile TEXT NOT NULL, staged_at INTEGER NOT NULL, actor TEXT "
+     "NOT NULL, state TEXT NOT NULL CHECK (state IN ('staged','issued','cancelled')), credential_id BLOB, closed_at "
+     "INTEGER NOT NULL DEFAULT 0, idempotency_key TEXT UNIQUE);"
+     "CREATE INDEX staged_by_document ON staged(document_number);"},
 };
+
+// Column lists as macros: SQL must be a literal (storage::Sql), so they are joined by the preprocessor.
+// clang-format off
+#define WQ_CREDENTIAL_COLUMNS                                                                                         \
+  "SELECT c.id, c.document_number, c.agency, c.doc_type, c.holder_thumbprint, c.valid_from, c.valid_until, "        \
+  "c.issued_at, c.list_id, l.uri, c.idx, c.mso_digest, c.state, c.claims, c.credential, "                            \
+  "COALESCE(c.idempotency_key, ''), c.signer_key FROM credentials c JOIN status_lists l ON l.id = c.list_id "
+#define WQ_STAGED_COLUMNS                                                                                             \
+  "SELECT pickup_id, agency, doc_type, document_number, claims, valid_days, only_profile, staged_at, actor, state, " \
+  "credential_id, closed_at, COALESCE(idempotency_key, '') FROM staged "
+// clang-format on
 
 std::string JoinTypes(const std::vector<std::string>& v) {
   std::string out;
@@ -241,7 +275,8 @@ class SqlcipherRegistry final : public Registry {
           Statement s,
           db_->Prepare("INSERT INTO credentials(id, document_number, agency, doc_type, holder_thumbprint, "
                        "valid_from, valid_until, issued_at, list_id, idx, mso_digest, state, claims, credential, "
-                       "idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
+                       "idempotency_key, signer_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                       "?14, ?15, ?16)"));
       insert_credential_ = std::make_unique<Statement>(std::move(s));
       WQ_ASSIGN(Statement u, db_->Prepare("UPDATE status_lists SET used = used + 1 WHERE id = ?1"));
       bump_list_ = std::make_unique<Statement>(std::move(u));
@@ -268,6 +303,11 @@ class SqlcipherRegistry final : public Registry {
     } else {
       WQ_TRY(s.BindText(15, r.idempotency_key));
     }
+    if (r.signer_key.empty()) {
+      WQ_TRY(s.BindNull(16));
+    } else {
+      WQ_TRY(s.BindBlob(16, r.signer_key));
+    }
     auto run = s.Run();
     WQ_TRY(s.Reset());
     if (!run) {
@@ -285,11 +325,7 @@ class SqlcipherRegistry final : public Registry {
 
   Result<std::vector<CredentialRecord>> ByDocument(std::string_view document_number, bool with_bytes) override {
     if (!by_document_) {
-      WQ_ASSIGN(Statement st,
-                db_->Prepare("SELECT c.id, c.document_number, c.agency, c.doc_type, c.holder_thumbprint, c.valid_from, "
-                             "c.valid_until, c.issued_at, c.list_id, l.uri, c.idx, c.mso_digest, c.state, c.claims, "
-                             "c.credential, COALESCE(c.idempotency_key, '') FROM credentials c JOIN status_lists l ON "
-                             "l.id = c.list_id WHERE c.document_number = ?1 ORDER BY c.rowid"));
+      WQ_ASSIGN(Statement st, db_->Prepare(WQ_CREDENTIAL_COLUMNS "WHERE c.document_number = ?1 ORDER BY c.rowid"));
       by_document_ = std::make_unique<Statement>(std::move(st));
     }
     Statement& s = *by_document_;
@@ -307,11 +343,7 @@ class SqlcipherRegistry final : public Registry {
   }
 
   Result<std::optional<CredentialRecord>> ById(const log::CredentialId& id) override {
-    WQ_ASSIGN(Statement s,
-              db_->Prepare("SELECT c.id, c.document_number, c.agency, c.doc_type, c.holder_thumbprint, c.valid_from, "
-                           "c.valid_until, c.issued_at, c.list_id, l.uri, c.idx, c.mso_digest, c.state, c.claims, "
-                           "c.credential, COALESCE(c.idempotency_key, '') FROM credentials c JOIN status_lists l ON "
-                           "l.id = c.list_id WHERE c.id = ?1"));
+    WQ_ASSIGN(Statement s, db_->Prepare(WQ_CREDENTIAL_COLUMNS "WHERE c.id = ?1"));
     WQ_TRY(s.BindBlob(1, id));
     WQ_ASSIGN(bool row, s.Step());
     if (!row) return std::optional<CredentialRecord>();
@@ -326,6 +358,146 @@ class SqlcipherRegistry final : public Registry {
     WQ_TRY(s.Run());
     if (db_->Changes() != 1) return Fail(Errc::kNotFound, "no such credential");
     return AddHistory(id, change);
+  }
+
+  Result<std::vector<CredentialRecord>> LiveBySigner(std::string_view agency, ByteView signer_key,
+                                                     bool include_unattributed) override {
+    WQ_ASSIGN(Statement s, db_->Prepare(WQ_CREDENTIAL_COLUMNS
+                                        "WHERE c.agency = ?1 AND c.state != 'revoked' AND (c.signer_key = ?2 OR (?3 "
+                                        "AND c.signer_key IS NULL)) ORDER BY c.rowid"));
+    WQ_TRY(s.BindText(1, agency));
+    WQ_TRY(s.BindBlob(2, signer_key));
+    WQ_TRY(s.BindInt64(3, include_unattributed ? 1 : 0));
+    std::vector<CredentialRecord> out;
+    while (true) {
+      WQ_ASSIGN(bool row, s.Step());
+      if (!row) break;
+      WQ_ASSIGN(CredentialRecord r, ReadCredential(s, false));
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  Status PutSigner(const SignerRecord& r) override {
+    if (r.key_id.size() != 32) return Fail(Errc::kInvalidArgument, "a signer's key id is a SHA-256");
+    WQ_ASSIGN(Statement s, db_->Prepare("INSERT INTO signers(key_id, agency, spec, cert, added_at, retired_at, "
+                                        "retire_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(key_id) DO "
+                                        "UPDATE SET retired_at = excluded.retired_at, retire_reason = "
+                                        "excluded.retire_reason WHERE agency = excluded.agency"));
+    WQ_TRY(s.BindBlob(1, r.key_id));
+    WQ_TRY(s.BindText(2, r.agency));
+    WQ_TRY(s.BindText(3, r.spec_json));
+    WQ_TRY(s.BindBlob(4, r.cert_der));
+    WQ_TRY(s.BindInt64(5, r.added_at));
+    if (r.retired_at) {
+      WQ_TRY(s.BindInt64(6, *r.retired_at));
+    } else {
+      WQ_TRY(s.BindNull(6));
+    }
+    WQ_TRY(s.BindText(7, r.retire_reason));
+    WQ_TRY(s.Run());
+    if (db_->Changes() != 1) return Fail(Errc::kState, "the signer belongs to another agency");
+    return Ok();
+  }
+
+  Result<std::vector<SignerRecord>> Signers(std::string_view agency) override {
+    WQ_ASSIGN(Statement s, db_->Prepare("SELECT key_id, agency, spec, cert, added_at, retired_at, retire_reason FROM "
+                                        "signers WHERE ?1 = '' OR agency = ?1 ORDER BY rowid"));
+    WQ_TRY(s.BindText(1, agency));
+    std::vector<SignerRecord> out;
+    while (true) {
+      WQ_ASSIGN(bool row, s.Step());
+      if (!row) break;
+      SignerRecord r;
+      WQ_ASSIGN(r.key_id, s.ColumnBlob(0));
+      WQ_ASSIGN(r.agency, s.ColumnText(1));
+      WQ_ASSIGN(r.spec_json, s.ColumnText(2));
+      WQ_ASSIGN(r.cert_der, s.ColumnBlob(3));
+      WQ_ASSIGN(r.added_at, s.ColumnInt64(4));
+      if (!s.ColumnIsNull(5)) {
+        WQ_ASSIGN(int64_t at, s.ColumnInt64(5));
+        r.retired_at = at;
+      }
+      WQ_ASSIGN(r.retire_reason, s.ColumnText(6));
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  Status InsertStaged(const StagedRecord& r) override {
+    WQ_ASSIGN(Statement s, db_->Prepare("INSERT INTO staged(pickup_id, agency, doc_type, document_number, claims, "
+                                        "valid_days, only_profile, staged_at, actor, state, idempotency_key) VALUES "
+                                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'staged', ?10)"));
+    WQ_TRY(s.BindBlob(1, r.pickup_id));
+    WQ_TRY(s.BindText(2, r.agency));
+    WQ_TRY(s.BindText(3, r.doc_type));
+    WQ_TRY(s.BindText(4, r.document_number));
+    WQ_TRY(s.BindText(5, r.claims_json));
+    WQ_TRY(s.BindInt64(6, r.valid_days));
+    WQ_TRY(s.BindText(7, r.only_profile));
+    WQ_TRY(s.BindInt64(8, r.staged_at));
+    WQ_TRY(s.BindText(9, r.actor));
+    if (r.idempotency_key.empty()) {
+      WQ_TRY(s.BindNull(10));
+    } else {
+      WQ_TRY(s.BindText(10, r.idempotency_key));
+    }
+    auto run = s.Run();
+    if (!run) return Fail(Errc::kState, "the staged record cannot be stored: " + run.error().message);
+    return Ok();
+  }
+
+  Result<std::optional<StagedRecord>> StagedById(const PickupId& id) override {
+    WQ_ASSIGN(Statement s, db_->Prepare(WQ_STAGED_COLUMNS "WHERE pickup_id = ?1"));
+    WQ_TRY(s.BindBlob(1, id));
+    WQ_ASSIGN(bool row, s.Step());
+    if (!row) return std::optional<StagedRecord>();
+    WQ_ASSIGN(StagedRecord r, ReadStaged(s));
+    return std::optional<StagedRecord>(std::move(r));
+  }
+
+  Result<std::vector<StagedRecord>> StagedByDocument(std::string_view number) override {
+    WQ_ASSIGN(Statement s, db_->Prepare(WQ_STAGED_COLUMNS "WHERE document_number = ?1 ORDER BY rowid"));
+    WQ_TRY(s.BindText(1, number));
+    std::vector<StagedRecord> out;
+    while (true) {
+      WQ_ASSIGN(bool row, s.Step());
+      if (!row) break;
+      WQ_ASSIGN(StagedRecord r, ReadStaged(s));
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  Result<std::optional<PickupId>> FindStagedIdempotencyKey(std::string_view key) override {
+    WQ_ASSIGN(Statement s, db_->Prepare("SELECT pickup_id FROM staged WHERE idempotency_key = ?1"));
+    WQ_TRY(s.BindText(1, key));
+    WQ_ASSIGN(bool row, s.Step());
+    if (!row) return std::optional<PickupId>();
+    WQ_ASSIGN(Bytes b, s.ColumnBlob(0));
+    PickupId id{};
+    if (b.size() != id.size()) return Fail(Errc::kMalformed, "a stored pickup id is not 16 bytes");
+    std::copy(b.begin(), b.end(), id.begin());
+    return std::optional<PickupId>(id);
+  }
+
+  Status CloseStaged(const PickupId& id, StagedState state, const std::optional<log::CredentialId>& credential,
+                     int64_t time) override {
+    if (state == StagedState::kStaged)
+      return Fail(Errc::kInvalidArgument, "a staged record closes as issued or cancelled");
+    WQ_ASSIGN(Statement s, db_->Prepare("UPDATE staged SET state = ?2, credential_id = ?3, closed_at = ?4 WHERE "
+                                        "pickup_id = ?1 AND state = 'staged'"));
+    WQ_TRY(s.BindBlob(1, id));
+    WQ_TRY(s.BindText(2, StagedStateName(state)));
+    if (credential) {
+      WQ_TRY(s.BindBlob(3, *credential));
+    } else {
+      WQ_TRY(s.BindNull(3));
+    }
+    WQ_TRY(s.BindInt64(4, time));
+    WQ_TRY(s.Run());
+    if (db_->Changes() != 1) return Fail(Errc::kState, "the record is not staged (issued or cancelled already)");
+    return Ok();
   }
 
   Result<std::vector<HistoryEntry>> History(const log::CredentialId& id) override {
@@ -552,6 +724,42 @@ class SqlcipherRegistry final : public Registry {
       WQ_ASSIGN(r.credential, s.ColumnBlob(14));
     }
     WQ_ASSIGN(r.idempotency_key, s.ColumnText(15));
+    if (!s.ColumnIsNull(16)) {
+      WQ_ASSIGN(r.signer_key, s.ColumnBlob(16));
+    }
+    return r;
+  }
+
+  static Result<StagedRecord> ReadStaged(Statement& s) {
+    StagedRecord r;
+    WQ_ASSIGN(Bytes id, s.ColumnBlob(0));
+    if (id.size() != r.pickup_id.size()) return Fail(Errc::kMalformed, "a stored pickup id is not 16 bytes");
+    std::copy(id.begin(), id.end(), r.pickup_id.begin());
+    WQ_ASSIGN(r.agency, s.ColumnText(1));
+    WQ_ASSIGN(r.doc_type, s.ColumnText(2));
+    WQ_ASSIGN(r.document_number, s.ColumnText(3));
+    WQ_ASSIGN(r.claims_json, s.ColumnText(4));
+    WQ_ASSIGN(r.valid_days, s.ColumnInt64(5));
+    WQ_ASSIGN(r.only_profile, s.ColumnText(6));
+    WQ_ASSIGN(r.staged_at, s.ColumnInt64(7));
+    WQ_ASSIGN(r.actor, s.ColumnText(8));
+    WQ_ASSIGN(std::string state, s.ColumnText(9));
+    if (state == "staged") {
+      r.state = StagedState::kStaged;
+    } else if (state == "issued") {
+      r.state = StagedState::kIssued;
+    } else if (state == "cancelled") {
+      r.state = StagedState::kCancelled;
+    } else {
+      return Fail(Errc::kMalformed, "unknown staged state in the registry");
+    }
+    if (!s.ColumnIsNull(10)) {
+      WQ_ASSIGN(Bytes cred, s.ColumnBlob(10));
+      WQ_ASSIGN(log::CredentialId cid, ToId(cred));
+      r.credential_id = cid;
+    }
+    WQ_ASSIGN(r.closed_at, s.ColumnInt64(11));
+    WQ_ASSIGN(r.idempotency_key, s.ColumnText(12));
     return r;
   }
 

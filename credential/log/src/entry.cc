@@ -46,8 +46,13 @@ unsigned RequiredFields(Event e) {
   }
   return 0;
 }
-// key_retired may carry a reason (key_compromise, superseded, ...), but need not.
-unsigned OptionalFields(Event e) { return e == Event::kKeyRetired ? unsigned{kReason} : 0u; }
+// key_retired may carry a reason (key_compromise, superseded, ...), but need not; trust_list may carry the
+// SHA-256 of the signed trust list's bytes (token_sha256).
+unsigned OptionalFields(Event e) {
+  if (e == Event::kKeyRetired) return kReason;
+  if (e == Event::kTrustList) return kTokenSha256;
+  return 0u;
+}
 
 struct FieldName {
   Field field;

@@ -13,7 +13,12 @@
 //    credential that is not suspended (reinstate_not_suspended), an index the deployment's lists cannot
 //    hold (index_out_of_range), a URI outside the acting agency's prefixes (uri_not_agency).
 //  - key_added, key_retired and trust_list change no list; status_list_published entries are kept
-//    (position, URI, token hash) for the token checks.
+//    (position, URI, token hash) for the token checks. Key events must tell a possible story too: a key
+//    added twice, or again after its retirement (key_readded), retired without being added (unknown_key)
+//    or twice (key_retired_twice) or by another agency or role than added it (key_mismatch); an issue by
+//    an agency whose every document signer was retired (issue_without_signer: an issue entry does not name
+//    its key, so this is checked per agency, and only once the log has shown the agency a document signer);
+//    a trust_list whose sequence is not above the last one (trust_list_rollback).
 // Bounded: memory grows with the credentials issued (about 100 bytes each), never with an index's value.
 // Thread-safety: none; one Replayer per replay.
 #pragma once
@@ -21,6 +26,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -112,6 +118,7 @@ class Replayer {
   void Report(std::string kind, std::string message, const log::Entry& e);
   void ApplyIssue(const log::Entry& e);
   void ApplyChange(const log::Entry& e);
+  void ApplyKey(const log::Entry& e);
 
   Findings* findings_;
   ReplayOptions options_;
@@ -122,6 +129,18 @@ class Replayer {
   std::unordered_map<log::CredentialId, Cred, IdHash> creds_;
   std::vector<Publication> publications_;
   std::vector<StatusEvent> events_;
+  struct KeyState {
+    std::string agency;
+    std::string role;
+    bool retired = false;
+  };
+  std::map<Bytes, KeyState> keys_;
+  struct SignerCount {
+    uint64_t added = 0;
+    uint64_t live = 0;
+  };
+  std::unordered_map<std::string, SignerCount> document_signers_;  // by agency
+  std::optional<uint64_t> trust_list_sequence_;
 };
 
 }  // namespace wathiq::auditor

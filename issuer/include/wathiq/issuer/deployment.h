@@ -24,10 +24,20 @@
 //    consistency proof from the last signed checkpoint verifies, the audit folder written before the public
 //    one, `checkpoint` last, every file atomically.
 //  - Log entries carry no personal data (log/entry.h).
+//  - Document signers (signers.cc): an agency issues with its newest document signer that is not retired
+//    (the one deployment.json names, then those AddSigner added). Every credential records the key that
+//    signed it. RetireSigner stops that key's issuance for good; when the reason is key_compromise it also
+//    revokes, in the same transaction, every live credential the key signed. key_added / key_retired /
+//    trust_list entries are appended in the transaction of the change they record.
+//  - Staged records (staging.cc): a record without the holder's device key is validated and registered
+//    with a random pickup id; it holds no status-list slot and appears in no log until IssueStaged signs
+//    and issues it (one issue entry, as any issuance). Cancelling one writes no log entry (nothing of it
+//    was ever public).
 // Thread-safety: a Deployment is used by one thread at a time (it uses its own threads for signing); the
 // lock file keeps other processes out while it is open.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -42,10 +52,15 @@
 #include "wathiq/keys/key_handle.h"
 #include "wathiq/keys/keystore.h"
 #include "wathiq/keys/secret_text.h"
+#include "wathiq/keys/x509.h"
 #include "wathiq/mdoc/catalogue.h"
 #include "wathiq/status/reason.h"
 
 namespace wathiq::issuer {
+
+namespace internal {
+class Core;
+}
 
 // Where a signing key lives: a sealed key file, or a key in a PKCS#11 token.
 struct KeySpec {
@@ -133,6 +148,43 @@ struct IssuedRecord {
   Bytes credential;  // IssuerSigned
   uint64_t log_index = 0;
   bool already_issued = false;  // the idempotency key was known: nothing new was issued
+  // A batch line without a device key is staged, not issued: pickup_id is set (hex) and credential,
+  // credential_id, status and log_index are empty.
+  std::string pickup_id;
+};
+
+struct SignerInfo {
+  std::string agency;
+  std::string key_id;  // hex SHA-256 of the SubjectPublicKeyInfo (the log's key_id)
+  KeySpec key;
+  bool active = false;  // the one new credentials are signed with
+  bool retired = false;
+  int64_t added_at = 0;  // 0 for the signer deployment.json names
+  int64_t retired_at = 0;
+  std::string retire_reason;
+};
+
+struct RetireOutcome {
+  SignerInfo signer;
+  std::vector<log::CredentialId> revoked;  // when compromised: every live credential it signed
+  std::string active_key_id;               // the agency's signer now (empty: the agency cannot issue)
+  uint64_t log_size = 0;
+};
+
+struct TrustListRecord {
+  uint64_t sequence = 0;
+  std::array<uint8_t, 32> sha256{};
+  uint64_t log_index = 0;
+  // Active document signers of this deployment whose certificate the list does not carry.
+  std::vector<std::string> missing_signers;
+};
+
+struct StagedOutcome {
+  std::string pickup_id;  // hex, 32 digits: what the holder presents with proof of their key
+  std::string agency;
+  std::string doc_type;
+  std::string document_number;
+  bool already_staged = false;  // the idempotency key was known
 };
 
 struct ActionOutcome {
@@ -157,6 +209,7 @@ struct BatchSummary {
   size_t issued = 0;
   size_t already_issued = 0;
   size_t refused = 0;
+  size_t staged = 0;  // lines without a device key
   double seconds = 0;
 };
 
@@ -198,6 +251,7 @@ struct DocumentView {
   std::string document_number;
   std::vector<CredentialRecord> credentials;       // with bytes
   std::vector<std::vector<HistoryEntry>> history;  // history[i] for credentials[i]
+  std::vector<StagedRecord> staged;                // records staged for this document (any state)
 };
 
 class Deployment {
@@ -235,16 +289,53 @@ class Deployment {
   Result<ReplaceOutcome> Replace(const IssueInput& input, std::string_view actor, int64_t now);
 
   Result<PublishReport> Publish(const PublishOptions& options);
+  // A document's credentials and staged records; kNotFound (unknown_document) when it has neither.
   Result<DocumentView> Show(std::string_view document_number);
+
+  // ---- document signers (signers.cc) ----
+  // Every document signer of `agency` (or of every agency when empty), oldest first.
+  Result<std::vector<SignerInfo>> Signers(std::string_view agency);
+  // Adds a document signer (a sealed key file or a token key, opened with the deployment's KeyOpener) with
+  // its certificate; it signs every credential the agency issues from now on. Logs key_added. Refused
+  // (nothing written): unknown agency, a key that does not match the certificate, a key already known
+  // (signer_exists, retired ones included).
+  Result<SignerInfo> AddSigner(std::string_view agency, const KeySpec& key, const std::string& cert_file,
+                               std::string_view actor, int64_t now);
+  // Retires a document signer (key_id: its hex id, or a prefix of at least 16 digits), logging
+  // key_retired: it never signs again. With reason key_compromise every credential it signed that is not
+  // revoked is revoked (key_compromise) in the same transaction; any other reason, or none, is a planned
+  // retirement that leaves them live. Refused: unknown key (unknown_signer), already retired.
+  Result<RetireOutcome> RetireSigner(std::string_view agency, std::string_view key_id,
+                                     std::optional<status::RevocationReason> reason, std::string_view actor,
+                                     int64_t now);
+  // Logs a trust_list entry for a signed trust list this deployment now serves: its sequence and the
+  // SHA-256 of its bytes. The list must load under `root` at `now`, and its sequence must be above the
+  // last one recorded (trust_list_rollback otherwise).
+  Result<TrustListRecord> RecordTrustList(ByteView signed_trust_list, const keys::Certificate& root,
+                                          std::string_view actor, int64_t now);
+
+  // ---- staged records (staging.cc) ----
+  // Validates `input` (its device_key is ignored) like Issue and registers it for pickup. Nothing is
+  // signed or logged. With an idempotency key already staged it reports that record (already_staged).
+  Result<StagedOutcome> Stage(const IssueInput& input, std::string_view actor, int64_t now);
+  // Signs and issues a staged record bound to `device_key` (the caller has checked the holder's proof of
+  // possession), in one transaction with its issue entry; the record is then closed as issued. Refused:
+  // unknown pickup id (unknown_pickup), a record issued or cancelled already (not_staged), anything Issue
+  // refuses (the record is revalidated on today's date).
+  Result<IssuedRecord> IssueStaged(std::string_view pickup_id, const PublicKey& device_key, int64_t now,
+                                   std::string_view actor = "pickup");
+  Status CancelStaged(std::string_view pickup_id, std::string_view actor, int64_t now);
 
  private:
   struct Impl;
   explicit Deployment(std::unique_ptr<Impl> impl);
+  internal::Core& core();  // what signers.cc and staging.cc use
   std::unique_ptr<Impl> impl_;
 };
 
-// One batch line: {"agency", "doc_type", "claims": {...}, "device_key": base64 SPKI DER,
-// "document_number"?, "valid_days"?, "only"?, "idempotency_key"?}. Without an idempotency_key the key is
+// One batch line: {"agency", "doc_type", "claims": {...}, "device_key"?: base64 SPKI DER,
+// "document_number"?, "valid_days"?, "only"?, "idempotency_key"?}. A line without a device_key is staged
+// (Deployment::Stage), not issued. Without an idempotency_key the key is
 // "line:" + hex SHA-256 of the line's bytes, so the same file re-run maps to the same keys.
 Result<IssueInput> ParseBatchLine(std::string_view line);
 

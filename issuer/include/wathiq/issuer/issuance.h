@@ -37,6 +37,11 @@ struct IssuedCredential {
 Result<IssuedCredential> IssueRecord(const mdoc::Catalogue& catalogue, const mdoc::DocumentSigner& issuer,
                                      const RecordRequest& request);
 
+// The checks of IssueRecord without signing (no device key needed): the record against the catalogue, on
+// `signed_at`'s date, and the profile when only_profile is set. Used to stage a record for later pickup.
+Status CheckRecord(const mdoc::Catalogue& catalogue, std::string_view doc_type, std::string_view claims_json,
+                   std::string_view only_profile, int64_t signed_at);
+
 // A batch: every record is issued or refused on its own, so one bad record never stops the others.
 // results[i] answers requests[i].
 std::vector<Result<IssuedCredential>> IssueBatch(const mdoc::Catalogue& catalogue, const mdoc::DocumentSigner& issuer,

@@ -76,6 +76,45 @@ struct CredentialRecord {
   std::string claims_json;      // the agency record as validated
   Bytes credential;             // IssuerSigned
   std::string idempotency_key;  // empty: none
+  // SHA-256 of the SubjectPublicKeyInfo of the document signer that signed it; empty for credentials
+  // issued before the registry recorded it (schema 1): those were signed by the agency's first signer.
+  Bytes signer_key;
+};
+
+// A document signer of an agency (besides the one deployment.json names, which need not have a row until
+// it is retired). Rows are never deleted: a retired key stays, so it can never be added again.
+struct SignerRecord {
+  Bytes key_id;  // SHA-256 of its SubjectPublicKeyInfo (the log's key_id)
+  std::string agency;
+  std::string spec_json;  // where the key lives: {"file": ...} or the pkcs11 fields (deployment.h KeySpec)
+  Bytes cert_der;         // its document-signer certificate
+  int64_t added_at = 0;
+  std::optional<int64_t> retired_at;
+  std::string retire_reason;  // a status::ReasonCode, or empty (a planned retirement)
+};
+
+enum class StagedState { kStaged, kIssued, kCancelled };
+// "staged", "issued", "cancelled".
+std::string_view StagedStateName(StagedState state);
+
+using PickupId = std::array<uint8_t, 16>;
+
+// A record validated and registered without the holder's device key, waiting to be picked up (signed and
+// issued once the holder proves a key). It holds no status-list slot: the slot is drawn at pickup.
+struct StagedRecord {
+  PickupId pickup_id{};
+  std::string agency;
+  std::string doc_type;
+  std::string document_number;
+  std::string claims_json;
+  int64_t valid_days = 365;
+  std::string only_profile;
+  int64_t staged_at = 0;
+  std::string actor;
+  StagedState state = StagedState::kStaged;
+  std::optional<log::CredentialId> credential_id;  // once issued
+  int64_t closed_at = 0;                           // issued or cancelled at (0: still staged)
+  std::string idempotency_key;                     // empty: none
 };
 
 struct HistoryEntry {
@@ -127,6 +166,23 @@ class Registry : public log::NodeSource {
   virtual Result<std::vector<HistoryEntry>> History(const log::CredentialId& id) = 0;
   virtual Result<std::optional<log::CredentialId>> FindIdempotencyKey(std::string_view key) = 0;
   virtual Result<uint64_t> CredentialCount() = 0;
+  // The credentials of an agency signed by `signer_key` that are not revoked (without their bytes), oldest
+  // first; with include_unattributed also those issued before the registry recorded signers.
+  virtual Result<std::vector<CredentialRecord>> LiveBySigner(std::string_view agency, ByteView signer_key,
+                                                             bool include_unattributed) = 0;
+
+  // Document signers (insert or replace by key id); an agency's rows oldest first.
+  virtual Status PutSigner(const SignerRecord& signer) = 0;
+  virtual Result<std::vector<SignerRecord>> Signers(std::string_view agency) = 0;
+
+  // Staged records. InsertStaged: kState when the pickup id or idempotency key exists.
+  virtual Status InsertStaged(const StagedRecord& record) = 0;
+  virtual Result<std::optional<StagedRecord>> StagedById(const PickupId& id) = 0;
+  virtual Result<std::vector<StagedRecord>> StagedByDocument(std::string_view document_number) = 0;
+  virtual Result<std::optional<PickupId>> FindStagedIdempotencyKey(std::string_view key) = 0;
+  // Closes a staged record (kState unless it is still staged).
+  virtual Status CloseStaged(const PickupId& id, StagedState state, const std::optional<log::CredentialId>& credential,
+                             int64_t time) = 0;
 
   // The log.
   virtual Result<uint64_t> LogSize() = 0;

@@ -16,7 +16,8 @@
 //   "status_idx"    uint       issue, revoke, suspend, reinstate
 //   "valid_until"   uint       issue: the credential's validUntil (an auditor can tell live from expired)
 //   "reason"        tstr       revoke, suspend (a code of status::ReasonCode), key_retired (optional)
-//   "token_sha256"  bstr(32)   status_list_published: SHA-256 of the published token's bytes
+//   "token_sha256"  bstr(32)   status_list_published: SHA-256 of the published token's bytes;
+//                              trust_list (optional): SHA-256 of the signed trust list's bytes
 //   "key_id"        bstr       key_added, key_retired: the key's id (SHA-256 of its SubjectPublicKeyInfo)
 //   "key_role"      tstr       key_added, key_retired: "document_signer", "status_list_signer", "log"
 //   "sequence"      uint       trust_list: the trust list's sequence number
