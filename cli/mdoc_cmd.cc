@@ -292,7 +292,7 @@ Status RunShow(const Ctx& ctx, ShowOpts& o) {
 // ---- qr present / verify / challenge ----
 
 struct PresentOpts {
-  std::string credential, disclose, profile, challenge, png, text_out;
+  std::string credential, disclose, profile, challenge, png, svg, text_out;
   KeyOpts device;
   CatalogueOpt catalogue;
   bool terminal = false;
@@ -327,11 +327,12 @@ Status RunPresent(const Ctx& ctx, PresentOpts& o) {
   }
   WQ_ASSIGN(wallet::QrCode code, wallet::EncodeQr(p.text));
   if (!o.png.empty()) WQ_TRY(wallet::WritePng(code, {}, o.png));
+  if (!o.svg.empty()) WQ_TRY(wallet::WriteSvg(code, {}, o.svg));
   if (!o.text_out.empty()) WQ_TRY(keys::WriteFileAtomically(o.text_out, AsBytes(p.text), keys::WriteMode::kReplace, 0644));
   json j{{"command", "present"}, {"characters", p.text.size()}, {"version", code.version}, {"elements", q.disclosed}};
   std::string text = std::to_string(q.disclosed.size()) + " elements, " + std::to_string(p.text.size()) +
                      " characters, QR version " + std::to_string(code.version) + "\n";
-  if (o.png.empty() && o.text_out.empty()) text += p.text + "\n";
+  if (o.png.empty() && o.svg.empty() && o.text_out.empty()) text += p.text + "\n";
   ctx.Success(j, text);
   // Our own drawing (it may carry ANSI colours), after the escaped text.
   if (o.terminal && !ctx.json_out) std::cout << wallet::RenderTerminal(code);
@@ -509,14 +510,15 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   present->add_option("--profile", po->profile, "a named disclosure profile, e.g. checkpoint_identity");
   present->add_option("--challenge", po->challenge, "a file with the WQC text scanned from the verifier");
   present->add_option("--png", po->png, "write the QR as PNG");
+  present->add_option("--svg", po->svg, "write the QR as SVG");
   present->add_option("--text-out", po->text_out, "write the WQ1 text");
   present->add_flag("--terminal", po->terminal, "draw the QR in the terminal");
   present->add_option("--catalogue", po->catalogue.dir, "profiles from this catalogue directory instead of the default");
   present->callback(Action(wctx, "present", [wctx, po, store, store_id, store_batch] {
     if (*store_id != 0 || !store_batch->empty()) {
       store->pin = po->device.pin;  // --pin-file / --pin-env: the wallet PIN here
-      StorePresentOpts sp{*store_id, *store_batch, po->profile, po->disclose, po->challenge, po->png, po->text_out,
-                          po->terminal};
+      StorePresentOpts sp{*store_id, *store_batch, po->profile, po->disclose, po->challenge, po->png, po->svg,
+                          po->text_out, po->terminal};
       return RunStorePresent(*wctx, *store, sp);
     }
     if (po->credential.empty()) return Status(Fail(Errc::kInvalidArgument, "give --credential or --id"));

@@ -286,6 +286,7 @@ Status RunStorePresent(const Ctx& ctx, const WalletStoreOpts& o, const StorePres
   }
   WQ_ASSIGN(wallet::QrCode code, wallet::EncodeQr(q.presentation.text));
   if (!p.png.empty()) WQ_TRY(wallet::WritePng(code, {}, p.png));
+  if (!p.svg.empty()) WQ_TRY(wallet::WriteSvg(code, {}, p.svg));
   if (!p.text_out.empty()) {
     WQ_TRY(keys::WriteFileAtomically(p.text_out, AsBytes(q.presentation.text), keys::WriteMode::kReplace, 0600));
   }
@@ -296,7 +297,7 @@ Status RunStorePresent(const Ctx& ctx, const WalletStoreOpts& o, const StorePres
          {"elements", q.disclosed}};
   std::string text = std::to_string(q.disclosed.size()) + " elements, " + std::to_string(q.presentation.text.size()) +
                      " characters, QR version " + std::to_string(code.version) + "\n";
-  if (p.png.empty() && p.text_out.empty()) text += q.presentation.text + "\n";
+  if (p.png.empty() && p.svg.empty() && p.text_out.empty()) text += q.presentation.text + "\n";
   ctx.Success(j, text);
   if (p.terminal && !ctx.json_out) std::cout << wallet::RenderTerminal(code);
   return Ok();

@@ -31,6 +31,7 @@ struct StorePresentOpts {
   std::string disclose;   // comma separated
   std::string challenge;  // a file with the WQC text
   std::string png;
+  std::string svg;
   std::string text_out;
   bool terminal = false;
 };

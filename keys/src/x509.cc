@@ -5,7 +5,7 @@
 #include <cstring>
 #include <ctime>
 
-include "wathiq/internal/ossl.h"
+#include "wathiq/internal/ossl.h"
 #include "wathiq/keys/trust.h"
 
 namespace wathiq::keys {

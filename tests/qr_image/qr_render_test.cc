@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -243,6 +244,72 @@ TEST_CASE("terminal rendering: dimensions, and it scans on light and dark themes
     REQUIRE(decoded.has_value());
     CHECK(*decoded == text);
   }
+}
+
+// Rasterises the SVG RenderSvg writes (a white rect, then one path of "Mx yhNv1h-Nz" squares) at
+// `px` pixels per module, refusing anything else: the test reads back exactly the grammar it promises.
+std::vector<uint8_t> RasteriseSvg(const std::string& svg, int px, int* side) {
+  const auto vb = svg.find("viewBox=\"0 0 ");
+  REQUIRE(vb != std::string::npos);
+  const int modules = std::stoi(svg.substr(vb + 13));
+  *side = modules * px;
+  std::vector<uint8_t> img(static_cast<size_t>(*side) * static_cast<size_t>(*side), 255);
+  const auto d = svg.find(" d=\"");
+  REQUIRE(d != std::string::npos);
+  std::istringstream path(svg.substr(d + 4, svg.find('"', d + 4) - d - 4));
+  char m = 0, h = 0, v = 0, h2 = 0, z = 0;
+  int x = 0, y = 0, run = 0, one = 0, back = 0;
+  while (path >> m) {
+    REQUIRE(m == 'M');
+    path >> x >> y >> h >> run >> v >> one >> h2 >> back >> z;
+    REQUIRE((h == 'h' && v == 'v' && one == 1 && h2 == 'h' && back == -run && z == 'z'));
+    REQUIRE((x >= 0 && y >= 0 && run > 0 && x + run <= modules && y < modules));
+    for (int yy = y * px; yy < (y + 1) * px; ++yy) {
+      for (int xx = x * px; xx < (x + run) * px; ++xx)
+        img[static_cast<size_t>(yy) * static_cast<size_t>(*side) + static_cast<size_t>(xx)] = 0;
+    }
+  }
+  return img;
+}
+
+TEST_CASE("SVG rendering: well-formed XML, exactly the modules, and it scans", "[qr]") {
+  Rng rng(9);
+  const std::string text = Wq1Text(AlnumCapacity(10, 'M'), rng);
+  auto code = EncodeQr(text);
+  REQUIRE(code.has_value());
+  auto svg = wallet::RenderSvg(*code);
+  REQUIRE(svg.has_value());
+  const int modules = code->size + 8;
+  CHECK(svg->find("width=\"" + std::to_string(modules * 4) + "\"") != std::string::npos);
+
+  int side = 0;
+  auto img = RasteriseSvg(*svg, 3, &side);
+  REQUIRE(side == modules * 3);
+  for (int y = 0; y < modules; ++y) {
+    for (int x = 0; x < modules; ++x) {
+      const bool inside = x >= 4 && y >= 4 && x < 4 + code->size && y < 4 + code->size;
+      const bool dark = inside && code->Dark(x - 4, y - 4);
+      INFO("module " << x << "," << y);
+      REQUIRE((img[static_cast<size_t>(y * 3) * static_cast<size_t>(side) + static_cast<size_t>(x * 3)] == 0) == dark);
+    }
+  }
+  auto decoded = verifier::DecodeQrGrey(img.data(), side, side);
+  REQUIRE(decoded.has_value());
+  CHECK(*decoded == text);
+
+  // An independent XML parser (Python's) reads it as an SVG document.
+  test::TempDir dir("svg");
+  const std::string file = dir / "qr.svg";
+  REQUIRE(wallet::WriteSvg(*code, {}, file));
+  const std::string cmd = std::string(WATHIQ_PYTHON3) +
+                          " -c \"import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
+                          "sys.exit(0 if r.tag == '{http://www.w3.org/2000/svg}svg' else 1)\" " +
+                          file;
+  CHECK(std::system(cmd.c_str()) == 0);
+
+  QrOptions bad;
+  bad.module_px = 0;
+  CHECK_FALSE(wallet::RenderSvg(*code, bad).has_value());
 }
 
 TEST_CASE("WritePng writes atomically and the file decodes", "[qr]") {

@@ -13,22 +13,54 @@
 #include <png.h>
 #include <qrencode.h>
 
+#include "wathiq/core/file.h"
+
 namespace wathiq::wallet {
 namespace {
 
 // ISO/IEC 18004:2015 table 7: data codewords per version (index 1..40) and level (L, M, Q, H).
 constexpr std::array<std::array<int, 4>, 41> kDataCodewords = {{
-    {0, 0, 0, 0},           {19, 16, 13, 9},        {34, 28, 22, 16},       {55, 44, 34, 26},
-    {80, 64, 48, 36},       {108, 86, 62, 46},      {136, 108, 76, 60},     {156, 124, 88, 66},
-    {194, 154, 110, 86},    {232, 182, 132, 100},   {274, 216, 154, 122},   {324, 254, 180, 140},
-    {370, 290, 206, 158},   {428, 334, 244, 180},   {461, 365, 261, 197},   {523, 415, 295, 223},
-    {589, 453, 325, 253},   {647, 507, 367, 283},   {721, 563, 397, 313},   {795, 627, 445, 341},
-    {861, 669, 485, 385},   {932, 714, 512, 406},   {1006, 782, 568, 442},  {1094, 860, 614, 464},
-    {1174, 914, 664, 514},  {1276, 1000, 718, 538}, {1370, 1062, 754, 596}, {1468, 1128, 808, 628},
-    {1531, 1193, 871, 661}, {1631, 1267, 911, 701}, {1735, 1373, 985, 745}, {1843, 1455, 1033, 793},
-    {1955, 1541, 1115, 845}, {2071, 1631, 1171, 901}, {2191, 1725, 1231, 961}, {2306, 1812, 1286, 986},
-    {2434, 1914, 1354, 1054}, {2566, 1992, 1426, 1096}, {2702, 2102, 1502, 1142},
-    {2812, 2216, 1582, 1222}, {2956, 2334, 1666, 1276},
+    {0, 0, 0, 0},
+    {19, 16, 13, 9},
+    {34, 28, 22, 16},
+    {55, 44, 34, 26},
+    {80, 64, 48, 36},
+    {108, 86, 62, 46},
+    {136, 108, 76, 60},
+    {156, 124, 88, 66},
+    {194, 154, 110, 86},
+    {232, 182, 132, 100},
+    {274, 216, 154, 122},
+    {324, 254, 180, 140},
+    {370, 290, 206, 158},
+    {428, 334, 244, 180},
+    {461, 365, 261, 197},
+    {523, 415, 295, 223},
+    {589, 453, 325, 253},
+    {647, 507, 367, 283},
+    {721, 563, 397, 313},
+    {795, 627, 445, 341},
+    {861, 669, 485, 385},
+    {932, 714, 512, 406},
+    {1006, 782, 568, 442},
+    {1094, 860, 614, 464},
+    {1174, 914, 664, 514},
+    {1276, 1000, 718, 538},
+    {1370, 1062, 754, 596},
+    {1468, 1128, 808, 628},
+    {1531, 1193, 871, 661},
+    {1631, 1267, 911, 701},
+    {1735, 1373, 985, 745},
+    {1843, 1455, 1033, 793},
+    {1955, 1541, 1115, 845},
+    {2071, 1631, 1171, 901},
+    {2191, 1725, 1231, 961},
+    {2306, 1812, 1286, 986},
+    {2434, 1914, 1354, 1054},
+    {2566, 1992, 1426, 1096},
+    {2702, 2102, 1502, 1142},
+    {2812, 2216, 1582, 1222},
+    {2956, 2334, 1666, 1276},
 }};
 
 constexpr int kMaxVersion = 40;
@@ -51,9 +83,7 @@ QRecLevel ToQrLevel(int index) {
 }
 
 // Bits left for data after the mode indicator and character count of one segment.
-int PayloadBits(int version, int level, int count_bits) {
-  return kDataCodewords[version][level] * 8 - 4 - count_bits;
-}
+int PayloadBits(int version, int level, int count_bits) { return kDataCodewords[version][level] * 8 - 4 - count_bits; }
 
 int AlnumCountBits(int version) { return version <= 9 ? 9 : version <= 26 ? 11 : 13; }
 int ByteCountBits(int version) { return version <= 9 ? 8 : 16; }
@@ -108,8 +138,8 @@ std::string ErrnoText(int err) { return std::string(std::strerror(err)); }
 
 bool IsQrAlphanumeric(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '$' || c == '%' ||
-           c == '*' || c == '+' || c == '-' || c == '.' || c == '/' || c == ':';
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '$' || c == '%' || c == '*' ||
+           c == '+' || c == '-' || c == '.' || c == '/' || c == ':';
   });
 }
 
@@ -186,8 +216,8 @@ Result<GreyImage> RenderGrey(const QrCode& code, const QrOptions& options) {
   const int modules = code.size + 2 * options.quiet_zone;
   const int side = modules * options.module_px;
   if (side > kMaxRenderSide) {
-    return Fail(Errc::kLimit, "image would be " + std::to_string(side) + " px wide, more than " +
-                                  std::to_string(kMaxRenderSide));
+    return Fail(Errc::kLimit,
+                "image would be " + std::to_string(side) + " px wide, more than " + std::to_string(kMaxRenderSide));
   }
   GreyImage img;
   img.width = side;
@@ -229,6 +259,40 @@ Result<Bytes> RenderPng(const QrCode& code, const QrOptions& options) {
   return out;
 }
 
+Result<std::string> RenderSvg(const QrCode& code, const QrOptions& options) {
+  WQ_TRY(ValidateCode(code));
+  WQ_TRY(ValidateImageOptions(options));
+  const int q = options.quiet_zone;
+  const std::string modules = std::to_string(code.size + 2 * q);
+  const std::string side = std::to_string((code.size + 2 * q) * options.module_px);
+  std::string svg =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" +
+      side + "\" height=\"" + side + "\" viewBox=\"0 0 " + modules + " " + modules +
+      "\" shape-rendering=\"crispEdges\">\n<rect width=\"" + modules + "\" height=\"" + modules +
+      "\" fill=\"#fff\"/>\n<path fill=\"#000\" d=\"";
+  for (int y = 0; y < code.size; ++y) {
+    for (int x = 0; x < code.size;) {
+      if (!code.Dark(x, y)) {
+        ++x;
+        continue;
+      }
+      int run = 1;
+      while (x + run < code.size && code.Dark(x + run, y)) ++run;
+      svg += "M" + std::to_string(x + q) + " " + std::to_string(y + q) + "h" + std::to_string(run) + "v1h-" +
+             std::to_string(run) + "z";
+      x += run;
+    }
+  }
+  svg += "\"/>\n</svg>\n";
+  return svg;
+}
+
+Status WriteSvg(const QrCode& code, const QrOptions& options, const std::string& path) {
+  if (path.empty()) return Fail(Errc::kInvalidArgument, "empty output path");
+  WQ_ASSIGN(std::string svg, RenderSvg(code, options));
+  return WriteFileAtomically(path, AsBytes(svg), WriteMode::kReplace, 0600);
+}
+
 Status WritePng(const QrCode& code, const QrOptions& options, const std::string& path) {
   if (path.empty()) return Fail(Errc::kInvalidArgument, "empty output path");
   WQ_ASSIGN(Bytes png, RenderPng(code, options));
@@ -266,8 +330,7 @@ std::string RenderTerminal(const QrCode& code, TerminalInk ink) {
   // never ink, which is the terminal background in both themes.
   auto inked = [&](int x, int y) {
     if (y >= total) return false;
-    const bool dark =
-        x >= q && y >= q && x < q + code.size && y < q + code.size && code.Dark(x - q, y - q);
+    const bool dark = x >= q && y >= q && x < q + code.size && y < q + code.size && code.Dark(x - q, y - q);
     return dark == ink_is_dark;
   };
   std::string out;

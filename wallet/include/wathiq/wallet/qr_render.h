@@ -77,6 +77,14 @@ Result<Bytes> RenderPng(const QrCode& code, const QrOptions& options = {});
 // failure path is untouched and the temporary file removed. Errors: those of RenderPng, kIo.
 Status WritePng(const QrCode& code, const QrOptions& options, const std::string& path);
 
+// The code as an SVG document: a white square of (size + 2 * quiet_zone) modules and one black path of
+// unit squares (runs of dark modules joined per row), in module units scaled by module_px for the
+// document's width and height, with crisp edges. Any browser, print pipeline or vector tool renders it at
+// any size. Errors: kInvalidArgument (bad options or code).
+Result<std::string> RenderSvg(const QrCode& code, const QrOptions& options = {});
+// Writes the SVG atomically (core/file.h), mode 0600, replacing `path`.
+Status WriteSvg(const QrCode& code, const QrOptions& options, const std::string& path);
+
 enum class TerminalInk {
   kDark,              // glyphs draw the dark modules: scans when shown dark-on-light (light terminal
                       // themes, paper, most log viewers)
