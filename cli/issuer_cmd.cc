@@ -498,6 +498,7 @@ void RegisterIssuerDeploymentCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx>
     c->add_option("--out", o->out, "write the newest live credential here");
     c->callback(Action(ctx, "show", [ctx, o] { return RunShowDocument(*ctx, *o); }));
   }
+  RegisterIssuerBackupCommands(issuer_cmd, ctx);
 }
 
 }  // namespace wathiq::cli
