@@ -94,6 +94,7 @@ Status PromoteStagedTokens(const std::string& audit_dir, const std::string& stag
   std::error_code ec;
   fs::remove_all(staged, ec);
   if (ec) return Fail(Errc::kIo, "cannot remove " + staged + ": " + ec.message());
+  fs::remove(fs::path(staged).parent_path(), ec);  // <audit>/staging, when nothing else is staged
   return Ok();
 }
 
