@@ -8,9 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
+#include <vector>
 
 #include "cli/issuer_crash_cli_test.h"
 #include "wathiq/log/entry.h"
@@ -236,6 +239,39 @@ TEST_CASE("CLI issuer backup/restore: an old backup is refused to act (sizes nam
   CHECK(pf.rc == 0);
 }
 
+TEST_CASE("CLI issuer backup while a batch runs: a consistent snapshot of whole transactions",
+          "[cli][issuer][backup]") {
+  CliDeployment c;
+  std::string batch = WriteBatch(c, "batch.jsonl", 0, 1500);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    setenv("WATHIQ_PASSPHRASE", std::string(kCliPassphrase).c_str(), 1);
+    execl(WATHIQ_CLI_PATH, WATHIQ_CLI_PATH, "issuer", "batch", "-d", c.dep.c_str(), "--actor", "clerk", "--chunk", "32",
+          "--input", batch.c_str(), "--quiet", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  usleep(300 * 1000);
+  auto b = RunCli("issuer --json backup" + c.d + " --out " + c.tmp.at("backup"));
+  int st = 0;
+  REQUIRE(waitpid(pid, &st, 0) == pid);
+  INFO(b.text);
+  REQUIRE(b.rc == 0);
+  CHECK(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 0);
+  uint64_t in_backup = JsonOf(b)["credentials"];
+  INFO("credentials in the backup: " << in_backup);
+  CHECK((in_backup % 32 == 0 || in_backup == 1500));  // whole chunks only
+  auto r = RunCli("issuer --json restore --from " + c.tmp.at("backup") + " -d " + c.tmp.at("restored"));
+  INFO(r.text);
+  REQUIRE(r.rc == 0);
+  CHECK(CheckRegistry(c.tmp.at("restored")) == in_backup);
+  CHECK(CheckRegistry(c.dep) == 1500);
+}
+
 TEST_CASE("CLI issuer under a file-size limit (a full disk): a clear error, nothing half-written, a re-run succeeds",
           "[cli][issuer][disk]") {
   CliDeployment c;
@@ -254,7 +290,9 @@ TEST_CASE("CLI issuer under a file-size limit (a full disk): a clear error, noth
       ++failures;
       CHECK(text.find("File too large") != std::string::npos);
     }
-    CheckRegistry(c.dep);
+    uint64_t have = CheckRegistry(c.dep);
+    std::printf("file-size limit %zu KiB: batch exit %d, %llu credentials in the registry\n", limit >> 10, rc,
+                static_cast<unsigned long long>(have));
     NoTemporaryFiles(c.dep);
   }
   CHECK(failures > 0);
@@ -265,7 +303,6 @@ TEST_CASE("CLI issuer under a file-size limit (a full disk): a clear error, noth
   CHECK(CheckRegistry(c.dep) == 400);
 
   // A single issue with no room: refused, no credential file, nothing issued.
-  c.pki.agency("paci");
   {
     auto pass = keys::SecretText::FromString(kTestPassphrase);
     keys::SealOptions seal;
@@ -313,6 +350,10 @@ TEST_CASE("CLI issuer under a file-size limit (a full disk): a clear error, noth
       CHECK(text.find("File too large") != std::string::npos);
     }
     CheckRegistry(c.dep);
+    std::printf("file-size limit %zu KiB: publish exit %d%s\n", limit >> 10, prc,
+                prc == 0                                       ? ""
+                : text.find("log_behind") != std::string::npos ? ""
+                                                               : (", " + text.substr(0, 160)).c_str());
     NoTemporaryFiles(c.dep + "/public");
     NoTemporaryFiles(c.dep + "/audit");
   }
