@@ -457,6 +457,28 @@ TEST_CASE("issuer deployment: a damaged, truncated or empty registry or a damage
     CHECK(d.error().reason_code() == "database_truncated");
     CHECK(FileBytes(db).empty());
   }
+  SECTION("a damaged published-checkpoint record") {
+    {
+      auto d = issuer::Deployment::Open(dep, pass, issuer::SealedFileOpener(pass));
+      REQUIRE(d);
+      issuer::PublishOptions po;
+      po.public_dir = tmp.at("public");
+      po.audit_dir = tmp.at("audit");
+      REQUIRE(d->Publish(po));
+    }
+    std::string rec = dep + "/published-checkpoint";
+    Bytes note = FileBytes(rec);
+    REQUIRE(!note.empty());
+    Bytes bad = note;
+    bad[bad.size() - 10] ^= 0x01;  // in the signature
+    PutBytes(rec, bad);
+    auto d = issuer::Deployment::Open(dep, pass, issuer::SealedFileOpener(pass));
+    REQUIRE_FALSE(d);
+    INFO(d.error().ToString());
+    CHECK(d.error().reason_code() == "published_checkpoint_unreadable");
+    PutBytes(rec, note);
+    CHECK(issuer::Deployment::Open(dep, pass, issuer::SealedFileOpener(pass)));
+  }
   SECTION("a damaged sealed registry key, then a damaged log key") {
     for (const char* key : {"registry.key", "log.key"}) {
       std::string path = dep + "/" + key;
