@@ -23,5 +23,7 @@ struct DeploymentIssueArgs {
 Status RunDeploymentIssue(const Ctx& ctx, const DeploymentIssueArgs& args);
 // init, batch, revoke, suspend, reinstate, replace, publish, show under `wathiq issuer`.
 void RegisterIssuerDeploymentCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx> ctx);
+// backup and restore under `wathiq issuer` (issuer_backup_cmd.cc).
+void RegisterIssuerBackupCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx> ctx);
 
 }  // namespace wathiq::cli

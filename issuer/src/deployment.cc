@@ -17,7 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "deployment_internal.h"
+#include "publish_staging.h"
 #include "wathiq/core/file.h"
+#include "wathiq/issuer/backup.h"
 #include "wathiq/issuer/issuance.h"
 #include "wathiq/keys/keystore.h"
 #include "wathiq/keys/sealed_secret.h"
@@ -971,6 +973,8 @@ Result<Deployment> Deployment::Open(const std::string& dir, const keys::SecretTe
   WQ_ASSIGN(log::NoteSigner ns, log::NoteSigner::Create(impl->config.log_name, impl->log_key));
   impl->note_signer.emplace(std::move(ns));
   impl->open_key = open_key;
+  // A registry behind (or forked from) the checkpoint last published must not act: it would fork the log.
+  WQ_TRY(CheckLogAgainstPublished(impl->dir, *impl->reg, impl->config.log_name, impl->log_key.cached_public_key()));
   for (const auto& a : impl->config.agencies) {
     WQ_ASSIGN(std::vector<internal::ResolvedSigner> signers, internal::ResolveSigners(*impl->reg, a));
     const internal::ResolvedSigner* active = internal::ActiveSigner(signers);
@@ -1140,6 +1144,10 @@ Result<PublishReport> Deployment::Publish(const PublishOptions& o) {
   }
   Impl& d = *impl_;
   int64_t now = o.now ? o.now : static_cast<int64_t>(std::time(nullptr));
+  // publish_staging.h: finish what a killed publication left, then record this one until its files are written.
+  WQ_TRY(RecoverInterruptedPublication(d.dir, *d.reg));
+  WQ_TRY(RecoverStagedTokens(o.audit_dir, *d.reg));
+  WQ_TRY(BeginPublication(d.dir, o.public_dir, o.audit_dir));
   struct Token {
     std::string agency;
     std::string uri;
@@ -1148,7 +1156,7 @@ Result<PublishReport> Deployment::Publish(const PublishOptions& o) {
   };
   std::vector<Token> tokens;
   PublishReport rep;
-  std::string note_s, note_s2;
+  std::string note_s, note_s2, staged;
   {
     WQ_ASSIGN(auto work, d.reg->Begin());
     WQ_ASSIGN(uint64_t s, d.reg->LogSize());
@@ -1216,7 +1224,11 @@ Result<PublishReport> Deployment::Publish(const PublishOptions& o) {
     WQ_ASSIGN(note_s2, d.SignCheckpointNote(s2, root2));
     WQ_TRY(d.reg->PutCheckpoint({s, root, note_s, now}));
     WQ_TRY(d.reg->PutCheckpoint({s2, root2, note_s2, now}));
+    std::vector<std::pair<std::string, Bytes>> history;
+    for (const auto& t : tokens) history.emplace_back(t.uri, t.bytes);
+    WQ_ASSIGN(staged, StageTokenHistory(o.audit_dir, s, now, history));  // before the commit: see publish_staging.h
     WQ_TRY(work->Commit());
+    WQ_TRY(RecordPublishedCheckpoint(d.dir, note_s2));  // backup.h: the guard against a rolled-back log
     rep.reflected_size = s;
     rep.checkpoint_size = s2;
     rep.root = root2;
@@ -1232,11 +1244,7 @@ Result<PublishReport> Deployment::Publish(const PublishOptions& o) {
                               AsBytes(note_s)));
   WQ_TRY(log::WriteFileAtomic(fs::path(o.audit_dir) / "checkpoints" / std::to_string(rep.checkpoint_size),
                               AsBytes(note_s2)));
-  for (const auto& t : tokens) {
-    WQ_ASSIGN(std::string hist, UriToPath((fs::path(o.audit_dir) / "tokens").string(), t.uri));
-    WQ_TRY(log::WriteFileAtomic(
-        fs::path(hist) / (std::to_string(rep.reflected_size) + "-" + std::to_string(now) + ".cwt"), t.bytes));
-  }
+  WQ_TRY(PromoteStagedTokens(o.audit_dir, staged));
   WQ_ASSIGN(std::string log_dir, UriToPath(o.public_dir, d.config.log_url));
   WQ_TRY(log::WriteHashTiles(log_dir, *d.reg, old, rep.checkpoint_size));
   std::map<std::string, std::vector<std::string>> by_agency;
@@ -1263,6 +1271,7 @@ Result<PublishReport> Deployment::Publish(const PublishOptions& o) {
     WQ_TRY(d.reg->PutMeta(kFilesSizeMeta, static_cast<int64_t>(rep.checkpoint_size)));
     WQ_TRY(work->Commit());
   }
+  WQ_TRY(EndPublication(d.dir));
   return rep;
 }
 

@@ -26,28 +26,22 @@ Errc CodeFor(int rc) {
   switch (rc & 0xff) {
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
-    case SQLITE_FORMAT:
-      return Errc::kMalformed;
+    case SQLITE_FORMAT: return Errc::kMalformed;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_CONSTRAINT:
     case SQLITE_MISUSE:
-    case SQLITE_READONLY:
-      return Errc::kState;
+    case SQLITE_READONLY: return Errc::kState;
     case SQLITE_FULL:
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
-    case SQLITE_PROTOCOL:
-      return Errc::kIo;
+    case SQLITE_PROTOCOL: return Errc::kIo;
     case SQLITE_PERM:
-    case SQLITE_AUTH:
-      return Errc::kPermission;
+    case SQLITE_AUTH: return Errc::kPermission;
     case SQLITE_TOOBIG:
     case SQLITE_NOMEM:
-    case SQLITE_RANGE:
-      return Errc::kLimit;
-    default:
-      return Errc::kInternal;
+    case SQLITE_RANGE: return Errc::kLimit;
+    default: return Errc::kInternal;
   }
 }
 
@@ -55,6 +49,10 @@ Errc CodeFor(int rc) {
 tl::unexpected<Error> SqlFail(sqlite3* db, int rc, std::string_view what) {
   std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   if (db && (sqlite3_extended_errcode(db) & 0xff) != (rc & 0xff)) detail = sqlite3_errstr(rc);
+  // An I/O failure names the system error (a full disk, a file-size limit), not only SQLite's "disk I/O error".
+  if (db && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL) && sqlite3_system_errno(db) != 0) {
+    detail += std::string(" (") + std::strerror(sqlite3_system_errno(db)) + ")";
+  }
   return Fail(CodeFor(rc), std::string(what) + ": " + detail);
 }
 
@@ -255,16 +253,11 @@ int Statement::ColumnCount() const { return sqlite3_column_count(impl_->stmt); }
 
 ColumnType Statement::ColumnTypeAt(int column) const {
   switch (sqlite3_column_type(impl_->stmt, column)) {
-    case SQLITE_INTEGER:
-      return ColumnType::kInteger;
-    case SQLITE_FLOAT:
-      return ColumnType::kFloat;
-    case SQLITE_TEXT:
-      return ColumnType::kText;
-    case SQLITE_BLOB:
-      return ColumnType::kBlob;
-    default:
-      return ColumnType::kNull;
+    case SQLITE_INTEGER: return ColumnType::kInteger;
+    case SQLITE_FLOAT: return ColumnType::kFloat;
+    case SQLITE_TEXT: return ColumnType::kText;
+    case SQLITE_BLOB: return ColumnType::kBlob;
+    default: return ColumnType::kNull;
   }
 }
 
@@ -348,7 +341,8 @@ Database::~Database() = default;
 
 Result<Database> Database::Open(const std::string& path, const SecureBuffer& key, const OpenOptions& options) {
   if (key.size() != kDatabaseKeyBytes) {
-    return Fail(Errc::kInvalidArgument, "a database key must be exactly " + std::to_string(kDatabaseKeyBytes) + " bytes");
+    return Fail(Errc::kInvalidArgument,
+                "a database key must be exactly " + std::to_string(kDatabaseKeyBytes) + " bytes");
   }
   if (path.empty()) return Fail(Errc::kInvalidArgument, "empty database path");
   WQ_TRY(CheckLibrary());
@@ -360,13 +354,16 @@ Result<Database> Database::Open(const std::string& path, const SecureBuffer& key
   }
   if (probe.exists && probe.size == 0 && options.mode == OpenMode::kOpenExisting) {
     // A registry truncated to nothing must not come back as a fresh, empty database.
-    return Fail(Errc::kMalformed, path + " is empty (truncated?); expected an existing database");
+    return Fail(
+        Error{Errc::kMalformed, path + " is empty (truncated?); expected an existing database", "database_truncated"});
   }
   if (probe.exists && probe.size % kPageSize != 0) {
     // SQLCipher writes whole 4096-byte pages; any other size is a cut file or not ours. (SQLite would take a
     // file shorter than a page as a new database and write over it.)
-    return Fail(Errc::kMalformed, path + " is not a Wathiq database or is truncated (" + std::to_string(probe.size) +
-                                      " bytes is not a whole number of 4096-byte pages)");
+    return Fail(Error{Errc::kMalformed,
+                      path + " is not a Wathiq database or is truncated (" + std::to_string(probe.size) +
+                          " bytes is not a whole number of 4096-byte pages)",
+                      "database_truncated"});
   }
   if (!probe.exists) {
     if (options.mode == OpenMode::kOpenExisting) return Fail(Errc::kNotFound, "no database at " + path);
@@ -421,11 +418,14 @@ Result<Database> Database::Open(const std::string& path, const SecureBuffer& key
     if ((rc & 0xff) == SQLITE_NOTADB) {
       FileProbe now = Probe(path);
       if (now.size < kPageSize || now.size % kPageSize != 0) {
-        return Fail(Errc::kMalformed, path + " is not a Wathiq database or is truncated (" + std::to_string(now.size) +
-                                          " bytes is not a whole number of 4096-byte pages)");
+        return Fail(Error{Errc::kMalformed,
+                          path + " is not a Wathiq database or is truncated (" + std::to_string(now.size) +
+                              " bytes is not a whole number of 4096-byte pages)",
+                          "database_truncated"});
       }
-      return Fail(Errc::kPermission,
-                  "wrong key for database " + path + " (or the file is not a Wathiq database or is damaged)");
+      return Fail(Error{Errc::kPermission,
+                        "wrong key for database " + path + " (or the file is not a Wathiq database or is damaged)",
+                        "wrong_key_or_damaged"});
     }
     return SqlFail(db, rc, "cannot read " + path);
   }
@@ -446,9 +446,8 @@ Result<Database> Database::Open(const std::string& path, const SecureBuffer& key
     const char* value;
   };
   for (const Want& w : {Want{"PRAGMA cipher_page_size", "4096"}, Want{"PRAGMA cipher_hmac_algorithm", "HMAC_SHA512"},
-                        Want{"PRAGMA cipher_kdf_algorithm", "PBKDF2_HMAC_SHA512"},
-                        Want{"PRAGMA synchronous", "2"}, Want{"PRAGMA secure_delete", "1"},
-                        Want{"PRAGMA temp_store", "2"}}) {
+                        Want{"PRAGMA cipher_kdf_algorithm", "PBKDF2_HMAC_SHA512"}, Want{"PRAGMA synchronous", "2"},
+                        Want{"PRAGMA secure_delete", "1"}, Want{"PRAGMA temp_store", "2"}}) {
     WQ_ASSIGN(std::string got, QueryText(db, w.sql));
     if (got != w.value) {
       return Fail(Errc::kInternal, std::string(w.sql) + " is '" + got + "', expected '" + w.value + "'");
@@ -486,7 +485,8 @@ Status Database::Migrate(std::span<const Migration> migrations) {
   for (size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int>(i) + 1) {
       return Fail(Errc::kInvalidArgument, "migration " + std::to_string(i) + " has version " +
-                                              std::to_string(migrations[i].version) + "; versions must count 1, 2, 3, ...");
+                                              std::to_string(migrations[i].version) +
+                                              "; versions must count 1, 2, 3, ...");
     }
   }
   const int latest = static_cast<int>(migrations.size());
@@ -546,8 +546,8 @@ Result<Statement> Database::Prepare(Sql sql) {
   s->db = db;
   const char* tail = nullptr;
   std::string_view text = sql.text();
-  int rc = sqlite3_prepare_v3(db, text.data(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT, &s->stmt,
-                              &tail);
+  int rc =
+      sqlite3_prepare_v3(db, text.data(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT, &s->stmt, &tail);
   if (rc != SQLITE_OK) return SqlFail(db, rc, "prepare");
   if (!s->stmt) return Fail(Errc::kInvalidArgument, "prepare: no SQL statement in the text");
   for (const char* p = tail; p && p < text.data() + text.size(); ++p) {
@@ -573,10 +573,50 @@ Status Database::CheckIntegrity() {
   sqlite3* db = impl_->conn->db;
   // cipher_integrity_check: one row per page whose HMAC fails; no rows when every page is intact.
   WQ_ASSIGN(std::string hmac, QueryText(db, "PRAGMA cipher_integrity_check"));
-  if (!hmac.empty()) return Fail(Errc::kMalformed, impl_->path + " is damaged: " + hmac);
+  if (!hmac.empty()) return Fail(Error{Errc::kMalformed, impl_->path + " is damaged: " + hmac, "database_damaged"});
   WQ_ASSIGN(std::string quick, QueryText(db, "PRAGMA quick_check"));
-  if (quick != "ok") return Fail(Errc::kMalformed, impl_->path + " is damaged: " + quick);
+  if (quick != "ok") return Fail(Error{Errc::kMalformed, impl_->path + " is damaged: " + quick, "database_damaged"});
   return Ok();
+}
+
+Status Database::BackupTo(const std::string& path, const SecureBuffer& key) {
+  if (!impl_ || !impl_->conn->db) return Fail(Errc::kState, "the database is closed");
+  if (impl_->conn->active_tx != 0) return Fail(Errc::kState, "a backup cannot run inside a transaction");
+  if (Probe(path).exists) return Fail(Errc::kState, path + " exists; a backup is written to a new file");
+  auto cleanup = [&path] {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
+  };
+  Status result = [&]() -> Status {
+    OpenOptions oo;
+    oo.mode = OpenMode::kCreateOrOpen;
+    WQ_ASSIGN(Database dest, Database::Open(path, key, oo));
+    sqlite3* to = dest.impl_->conn->db;
+    sqlite3_backup* b = sqlite3_backup_init(to, "main", impl_->conn->db, "main");
+    if (!b) return SqlFail(to, sqlite3_errcode(to), "backup of " + impl_->path);
+    // One step over every page: a single read transaction, so the copy is one consistent snapshot even while
+    // other connections write (WAL readers do not block writers). A busy source is retried for a while.
+    int rc = SQLITE_OK;
+    for (int attempt = 0; attempt < 500; ++attempt) {
+      rc = sqlite3_backup_step(b, -1);
+      if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+      sqlite3_sleep(20);
+    }
+    int finish = sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) return SqlFail(to, rc, "backup of " + impl_->path);
+    if (finish != SQLITE_OK) return SqlFail(to, finish, "backup of " + impl_->path);
+    WQ_TRY(dest.CheckIntegrity());
+    WQ_TRY(dest.Checkpoint());
+    WQ_TRY(dest.Close());
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+      if (fd >= 0) close(fd);
+      return Fail(Errc::kIo, "cannot sync " + path + ": " + std::strerror(errno));
+    }
+    close(fd);
+    return Ok();
+  }();
+  if (!result) cleanup();
+  return result;
 }
 
 Status Database::Checkpoint() {

@@ -263,7 +263,8 @@ class Deployment {
                                 const keys::SecretText& passphrase, const KeyOpener& open_key,
                                 const InitOptions& options = {});
   // Opens DIR: takes the lock (kState when another process holds it), unseals the registry key, opens
-  // the registry and every key.
+  // the registry and every key; refuses a registry whose log is behind or forked from the checkpoint last
+  // published (backup.h: log_behind_published, log_forked).
   static Result<Deployment> Open(const std::string& dir, const keys::SecretText& passphrase, const KeyOpener& open_key,
                                  const mdoc::Catalogue& catalogue = mdoc::Catalogue::Default());
 

@@ -7,9 +7,10 @@
 //  - Open refuses a process whose `sqlite3_*` symbols are not SQLCipher 4 (the Botan/libsqlite3 trap in
 //    design/DEPENDENCIES.md: PRAGMA cipher_version must answer, before the key is given), refuses a plain
 //    SQLite file, and after keying reads the file's first bytes back to check they are not plaintext.
-//  - Wrong key: kPermission. A file whose size is not a whole number of pages, or an empty file where a
-//    database must exist (kOpenExisting): kMalformed. A damaged page read later: kMalformed. Never a crash,
-//    and a failed Open never writes to the file.
+//  - Wrong key: kPermission (reason wrong_key_or_damaged). A file whose size is not a whole number of pages,
+//    or an empty file where a database must exist (kOpenExisting): kMalformed (reason database_truncated).
+//    A damaged page read later: kMalformed (CheckIntegrity: reason database_damaged). Never a crash, and a
+//    failed Open never writes to the file.
 //  - SQLCipher is linked statically into every executable that links this library (CMake target
 //    wathiq_sqlcipher), so a libsqlite3 loaded by Botan cannot take over its symbols.
 //  - Durability: WAL with synchronous=FULL (a committed transaction survives power loss), secure_delete on,
@@ -167,6 +168,11 @@ class Database {
   Status CheckIntegrity();
   // Copies the WAL into the main file and truncates the WAL.
   Status Checkpoint();
+  // A consistent snapshot of this database into a new file at `path` (SQLite's online backup API, one read
+  // transaction, so other connections and processes keep writing meanwhile), encrypted with `key` and the
+  // same pinned settings, integrity-checked, checkpointed and fsynced. kState if `path` exists or a
+  // Transaction is open here; on any failure the new file is removed.
+  Status BackupTo(const std::string& path, const SecureBuffer& key);
   // Closes now, reporting an error the destructor would have to swallow.
   Status Close();
 
