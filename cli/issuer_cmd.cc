@@ -678,7 +678,6 @@ void RegisterIssuerDeploymentCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx>
     c->add_option("--out", o->out, "write the newest live credential here");
     c->callback(Action(ctx, "show", [ctx, o] { return RunShowDocument(*ctx, *o); }));
   }
-<<<<<<< HEAD
   {
     CLI::App* sg = issuer_cmd->add_subcommand("signer", "an agency's document signers: list, add (rotate), retire");
     sg->require_subcommand(1);
@@ -760,9 +759,7 @@ void RegisterIssuerDeploymentCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx>
     c->add_option("--actor", o->actor, "the acting staff id")->required();
     c->callback(Action(ctx, "cancel-staged", [ctx, o] { return RunCancelStaged(*ctx, *o); }));
   }
-=======
   RegisterIssuerBackupCommands(issuer_cmd, ctx);
->>>>>>> crash3
 }
 
 }  // namespace wathiq::cli
