@@ -472,7 +472,7 @@ Result<Bytes> ExportSoftwareSecretForSealing(const Signer& signer) {
 // libsodium.
 void Sha256(ByteView data, uint8_t out[32]) {
   // One digest context per thread, reused: creating one per call costs more than hashing 100 bytes.
-  thread_local std::unique_ptr<EVP_MD_CTX, MdCtxDel> ctx(EVP_MD_CTX_new());
+  thread_local ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
   unsigned int len = 0;
   if (!ctx || EVP_DigestInit_ex2(ctx.get(), DigestFor(Alg::kES256), nullptr) != 1 ||
       EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), out, &len) != 1) {

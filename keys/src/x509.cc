@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "wathiq/core/calendar.h"
 #include "wathiq/internal/ossl.h"
 #include "wathiq/keys/trust.h"
 
