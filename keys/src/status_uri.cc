@@ -84,4 +84,9 @@ bool StatusUriUnder(std::string_view uri, std::string_view prefix) {
   return uri.size() == prefix.size() || uri[prefix.size()] == '/';
 }
 
+Result<std::string> PublishedPath(const std::string& dir, std::string_view uri) {
+  WQ_TRY(CheckStatusUri(uri));
+  return dir + "/" + std::string(uri.substr(8));  // after "https://"
+}
+
 }  // namespace wathiq::keys

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "wathiq/core/result.h"
@@ -33,5 +34,9 @@ Status CheckStatusUri(std::string_view uri);
 // true when `uri` lies under `prefix` at a path-segment boundary (uri == prefix, or uri continues with "/").
 // Both must satisfy CheckStatusUri; false otherwise.
 bool StatusUriUnder(std::string_view uri, std::string_view prefix);
+
+// Where a published URI's file lies under a folder (docs/PUBLICATION.md): <dir>/<host>[:<port>]/<path>. The
+// grammar above keeps it inside `dir` (no "..", no empty segment). kMalformed for a URI outside it.
+Result<std::string> PublishedPath(const std::string& dir, std::string_view uri);
 
 }  // namespace wathiq::keys
