@@ -399,3 +399,44 @@ TEST_CASE("backup secrets: recovery codes are canonical, short passphrases refus
   REQUIRE_FALSE(refused);
   CHECK(Reason(refused.error()) == "document_suspended");
 }
+
+// Figures for wallet/README.md: backup size per credential and per document (real fields from an issued
+// credential), and restore time at the default Argon2id cost. Run with "[.figures]".
+TEST_CASE("backup figures: size per credential, restore time", "[.figures]") {
+  Fixture f;
+  Phone a(f.tmp, "a");
+  f.IssueTo(a, 11);
+  auto docs = a->BackupDocuments();
+  REQUIRE_OK(docs);
+  const wallet::BackupDocument one = (*docs)[0];
+  wallet::BackupOptions cheap;
+  cheap.kdf = keys::KdfParams::Min();
+  const auto code = wallet::GenerateRecoveryCode();
+  auto size_of = [&](size_t documents, size_t per_document) {
+    wallet::WalletBackup b{f.now, {}};
+    for (size_t d = 0; d < documents; ++d) {
+      wallet::BackupDocument doc = one;
+      doc.document_number = CivilIdFor(100 + d).number;
+      doc.credentials.assign(per_document, one.credentials[0]);
+      b.documents.push_back(doc);
+    }
+    auto sealed = wallet::SealBackup(b, code, cheap);
+    REQUIRE_OK(sealed);
+    return sealed->size();
+  };
+  const size_t empty = size_of(0, 1), d1 = size_of(1, 1), d10 = size_of(10, 1), c10 = size_of(1, 10);
+  WARN("backup bytes: empty " << empty << ", 1 document/1 credential " << d1 << ", 10 documents " << d10 << " ("
+                              << (d10 - empty) / 10 << " per document with one credential), 1 document with 10 "
+                              << "credentials " << c10 << " (" << (c10 - d1) / 9 << " per extra credential)");
+  auto sealed = wallet::SealBackup({f.now, *docs}, code);
+  REQUIRE_OK(sealed);
+  for (int run = 0; run < 3; ++run) {
+    Phone b(f.tmp, "b" + std::to_string(run));
+    auto start = std::chrono::steady_clock::now();
+    auto opened = wallet::OpenBackup(*sealed, code);
+    REQUIRE_OK(opened);
+    REQUIRE_OK(wallet::RestoreFromBackup(*b, *opened));
+    WARN("restore at opslimit 3, 256 MiB: "
+         << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s");
+  }
+}
