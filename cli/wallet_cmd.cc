@@ -32,7 +32,7 @@ Result<keys::SecretText> ReadPin(const SecretOpts& o) { return ReadSecretOrPromp
 
 // A new PIN: from the file or variable, or typed twice at the prompt.
 Result<keys::SecretText> ReadNewPin(const SecretOpts& o, const char* env, const char* what) {
-  const std::string& var = o.env.empty() ? std::string(env) : o.env;
+  const std::string var = o.env.empty() ? std::string(env) : o.env;
   if (!o.file.empty() || std::getenv(var.c_str()) != nullptr) return ReadSecret(o, env, what);
   WQ_ASSIGN(keys::SecretText first, PromptSecret("New wallet PIN: ", what, var));
   WQ_ASSIGN(keys::SecretText again, PromptSecret("The new PIN again: ", what, var));
