@@ -2,9 +2,12 @@
 #include "cli_util.h"
 
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <iostream>
@@ -33,9 +36,7 @@ int ExitFor(Errc e) {
 
 std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
 
-
 // Secrets ------------------------------------------------------------------------------------------------
-
 
 Result<SecretText> ReadSecret(const SecretOpts& o, const std::string& default_env, const char* what) {
   if (!o.file.empty()) return SecretText::FromFile(o.file);
@@ -49,14 +50,89 @@ Result<SecretText> ReadSecret(const SecretOpts& o, const std::string& default_en
   return s;
 }
 
+namespace {
+
+// The terminal's settings while a prompt has echo off, for the signal handler to put back.
+struct termios g_saved_termios;
+volatile sig_atomic_t g_prompt_fd = -1;
+
+void RestoreTerminalAndDie(int sig) {
+  if (g_prompt_fd >= 0) tcsetattr(g_prompt_fd, TCSAFLUSH, &g_saved_termios);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+}  // namespace
+
+Result<SecretText> PromptSecret(const std::string& prompt, const char* what, const std::string& env, int fd) {
+  if (!isatty(fd)) {
+    return Fail(Errc::kInvalidArgument, std::string("no ") + what + ": give --" + what + "-file or set " + env +
+                                            " (secrets are never read from the command line; stdin is not a "
+                                            "terminal, so there is no prompt)");
+  }
+  struct termios old {};
+  if (tcgetattr(fd, &old) != 0)
+    return Fail(Errc::kIo, std::string("cannot read the terminal's settings: ") + std::strerror(errno));
+  struct termios quiet = old;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHOE | ECHOK);
+  quiet.c_lflag |= ECHONL | ICANON;
+  g_saved_termios = old;
+  g_prompt_fd = fd;
+  const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  using Handler = void (*)(int);
+  Handler previous[4];
+  for (size_t i = 0; i < 4; ++i) previous[i] = std::signal(signals[i], RestoreTerminalAndDie);
+  Status set = Ok();
+  if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
+    set = Fail(Errc::kIo, std::string("cannot turn echo off: ") + std::strerror(errno));
+  SecureBuffer buf(1025);
+  size_t n = 0;
+  bool too_long = false, got_line = false;
+  if (set) {
+    std::cerr << prompt << std::flush;
+    while (true) {
+      char ch = 0;
+      ssize_t r = ::read(fd, &ch, 1);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      if (ch == '\n') {
+        got_line = true;
+        break;
+      }
+      if (n == 1024) {
+        too_long = true;
+        continue;
+      }
+      buf.data()[n++] = static_cast<uint8_t>(ch);
+    }
+  }
+  tcsetattr(fd, TCSAFLUSH, &old);
+  g_prompt_fd = -1;
+  for (size_t i = 0; i < 4; ++i) std::signal(signals[i], previous[i]);
+  WQ_TRY(set);
+  if (n > 0 && buf.data()[n - 1] == '\r') --n;
+  if (too_long) return Fail(Errc::kInvalidArgument, std::string(what) + " is over 1024 bytes");
+  if (!got_line && n == 0) return Fail(Errc::kInvalidArgument, std::string("no ") + what + " typed");
+  if (n == 0) return Fail(Errc::kInvalidArgument, std::string(what) + " is empty");
+  return SecretText::FromBuffer(std::move(buf), n);
+}
+
+Result<SecretText> ReadSecretOrPrompt(const SecretOpts& o, const std::string& default_env, const char* what,
+                                      const std::string& prompt) {
+  if (!o.file.empty()) return SecretText::FromFile(o.file);
+  const std::string& var = o.env.empty() ? default_env : o.env;
+  if (std::getenv(var.c_str()) != nullptr) return ReadSecret(o, default_env, what);
+  return PromptSecret(prompt, what, var, STDIN_FILENO);
+}
+
 void AddSecretOptions(CLI::App* c, SecretOpts& o, const std::string& what, const std::string& default_env) {
-  c->add_option("--" + what + "-file", o.file, "read the " + what + " from this file (one trailing newline is dropped)");
-  c->add_option("--" + what + "-env", o.env, "read the " + what + " from this environment variable (default " +
-                                                 default_env + ")");
+  c->add_option("--" + what + "-file", o.file,
+                "read the " + what + " from this file (one trailing newline is dropped)");
+  c->add_option("--" + what + "-env", o.env,
+                "read the " + what + " from this environment variable (default " + default_env + ")");
 }
 
 // Keys: a sealed file or a PKCS#11 token ----------------------------------------------------------------
-
 
 void AddPkcs11Options(CLI::App* c, KeyOpts& k) {
   c->add_option("--pkcs11-module", k.module, "PKCS#11 module (e.g. " + std::string(kSoftHsmModulePath) + ")");
@@ -134,7 +210,8 @@ Status CheckNewOutput(const std::string& path, const std::string& what) {
   if (errno != ENOENT) return Fail(Errc::kIo, "cannot check " + path + ": " + std::strerror(errno));
   auto slash = path.find_last_of('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  if (slash == path.size() - 1) return Fail(Errc::kInvalidArgument, "path for the " + what + " names a folder: " + path);
+  if (slash == path.size() - 1)
+    return Fail(Errc::kInvalidArgument, "path for the " + what + " names a folder: " + path);
   return CheckOutputFolder(dir, what);
 }
 

@@ -32,8 +32,12 @@ struct Ctx {
   void Report(const std::string& cmd, const Error& e, int code) const {
     exit->value = code;
     if (json_out) {
-      std::cout << Dump({{"ok", false}, {"command", cmd}, {"error", {{"code", ErrcName(e.code)}, {"reason", std::string(e.reason_code())}, {"message", e.message}}}})
-                << "\n";
+      std::cout
+          << Dump({{"ok", false},
+                   {"command", cmd},
+                   {"error",
+                    {{"code", ErrcName(e.code)}, {"reason", std::string(e.reason_code())}, {"message", e.message}}}})
+          << "\n";
     }
     std::cerr << "wathiq " << component << " " << cmd << ": " << SafeLines(e.ToString()) << "\n";
   }
@@ -66,6 +70,13 @@ struct KeyOpts {
 };
 
 Result<keys::SecretText> ReadSecret(const SecretOpts& o, const std::string& default_env, const char* what);
+// A secret typed on the terminal: `prompt` on stderr, the answer read from `fd` (stdin) with echo off
+// (termios; restored afterwards, also on SIGINT/SIGTERM/SIGHUP/SIGQUIT), up to 1024 bytes, ending at a newline.
+// When `fd` is not a terminal: kInvalidArgument naming --<what>-file and the variable (no prompt without a tty).
+Result<keys::SecretText> PromptSecret(const std::string& prompt, const char* what, const std::string& env, int fd = 0);
+// --<what>-file, else the variable, else (stdin a terminal) a prompt with echo off; never argv.
+Result<keys::SecretText> ReadSecretOrPrompt(const SecretOpts& o, const std::string& default_env, const char* what,
+                                            const std::string& prompt);
 void AddSecretOptions(CLI::App* c, SecretOpts& o, const std::string& what, const std::string& default_env);
 void AddPkcs11Options(CLI::App* c, KeyOpts& k);
 void AddKeyOptions(CLI::App* c, KeyOpts& k, const std::string& key_flag, const std::string& help);

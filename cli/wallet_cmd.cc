@@ -1,8 +1,12 @@
-// `wathiq wallet init | unlock | import | list | show --id | present --id | delete | change-pin`: the
-// citizen's encrypted wallet (wallet/store.h) with the file keystore (wallet/keystore.h). The work is the
-// wallet library's; this file parses arguments and prints.
+// `wathiq wallet init | unlock | import | list | show --id | present --id | delete | change-pin | status |
+// backup | restore`: the citizen's encrypted wallet (wallet/store.h, wallet/backup.h) with the file keystore
+// (wallet/keystore.h). The work is the wallet library's; this file parses arguments and prints. The PIN comes
+// from --pin-file, WATHIQ_PIN, or a prompt with echo off when stdin is a terminal; never argv.
 #include "wallet_cmd.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -10,6 +14,7 @@
 
 #include "wathiq/keys/trust_list.h"
 #include "wathiq/verifier/report.h"
+#include "wathiq/wallet/backup.h"
 #include "wathiq/wallet/keystore.h"
 #include "wathiq/wallet/qr_render.h"
 #include "wathiq/wallet/store.h"
@@ -21,6 +26,31 @@ using nlohmann::json;
 
 constexpr const char* kPinEnv = "WATHIQ_PIN";
 constexpr const char* kNewPinEnv = "WATHIQ_NEW_PIN";
+constexpr const char* kBackupEnv = "WATHIQ_BACKUP_PASSPHRASE";
+
+Result<keys::SecretText> ReadPin(const SecretOpts& o) { return ReadSecretOrPrompt(o, kPinEnv, "pin", "Wallet PIN: "); }
+
+// A new PIN: from the file or variable, or typed twice at the prompt.
+Result<keys::SecretText> ReadNewPin(const SecretOpts& o, const char* env, const char* what) {
+  const std::string var = o.env.empty() ? std::string(env) : o.env;
+  if (!o.file.empty() || std::getenv(var.c_str()) != nullptr) return ReadSecret(o, env, what);
+  WQ_ASSIGN(keys::SecretText first, PromptSecret("New wallet PIN: ", what, var));
+  WQ_ASSIGN(keys::SecretText again, PromptSecret("The new PIN again: ", what, var));
+  if (!first.Equals(again)) return Fail(Errc::kInvalidArgument, "the two PINs typed differ; nothing was changed");
+  return first;
+}
+
+Result<std::shared_ptr<const keys::TrustList>> LoadTrust(const Ctx& ctx, const std::string& trust_list,
+                                                         const std::string& root_file) {
+  if (trust_list.empty() || root_file.empty()) return Fail(Errc::kInvalidArgument, "give --trust-list and --root");
+  WQ_ASSIGN(keys::Certificate root, ReadCert(root_file));
+  WQ_ASSIGN(Bytes tl_bytes, keys::ReadFileBytes(trust_list, 16u << 20));
+  keys::TrustListPolicy policy;
+  policy.now = ctx.Now();
+  auto tl = keys::TrustList::Load(tl_bytes, root, policy);
+  if (!tl) return Fail(tl.error().ToError());
+  return *tl;
+}
 
 std::string DefaultDir(const char* env, const char* xdg, const char* home_rel, const char* leaf) {
   if (const char* d = std::getenv(env); d && *d) return d;
@@ -50,7 +80,7 @@ struct Opened {
 Result<Opened> OpenWallet(const Ctx& ctx, const WalletStoreOpts& o) {
   Opened out;
   WQ_ASSIGN(out.keystore, OpenKeystore(o));
-  WQ_ASSIGN(keys::SecretText pin, ReadSecret(o.pin, kPinEnv, "pin"));
+  WQ_ASSIGN(keys::SecretText pin, ReadPin(o.pin));
   WQ_ASSIGN(wallet::Wallet w, wallet::Wallet::Open(WalletDir(o), *out.keystore, pin, ctx.Now()));
   out.wallet.emplace(std::move(w));
   return out;
@@ -70,14 +100,21 @@ json SummaryJson(const wallet::CredentialSummary& s) {
          {"validity", ValidityJson(s.validity)},
          {"deviceKey", s.device_key_id}};
   if (s.status) j["status"] = {{"uri", SafeText(s.status->uri, 1024)}, {"idx", s.status->idx}};
+  // The last known state from the status list (`wallet status`), and when it was read.
+  j["state"] = std::string(wallet::HeldStatusName(s.held_status));
+  if (s.status_checked_at) j["stateCheckedAt"] = s.status_checked_at;
   return j;
 }
 
 std::string SummaryText(const wallet::CredentialSummary& s) {
   std::string name =
       s.doc_name_en.empty() ? SafeText(s.doc_type, 256) : SafeText(s.doc_name_en) + " / " + SafeText(s.doc_name_ar);
+  std::string state = s.held_status == wallet::HeldStatus::kUnchecked
+                          ? std::string()
+                          : std::string(", ") + std::string(wallet::HeldStatusName(s.held_status)) + " as of " +
+                                std::to_string(s.status_checked_at);
   return std::to_string(s.id) + "  " + name + "  (" + SafeText(s.agency_id) + ", valid until " +
-         mdoc::FormatTdate(s.validity.valid_until) + ")\n";
+         mdoc::FormatTdate(s.validity.valid_until) + state + ")\n";
 }
 
 json PinStateJson(const wallet::PinState& p) {
@@ -117,7 +154,7 @@ Status RunInit(const Ctx& ctx, const WalletStoreOpts& o) {
                 "the keystore folder must lie outside the wallet's app-data folder (and not contain it)");
   }
   WQ_ASSIGN(auto ks, OpenKeystore(o));
-  WQ_ASSIGN(keys::SecretText pin, ReadSecret(o.pin, kPinEnv, "pin"));
+  WQ_ASSIGN(keys::SecretText pin, ReadNewPin(o.pin, kPinEnv, "pin"));
   WQ_ASSIGN(wallet::Wallet w, wallet::Wallet::Create(WalletDir(o), *ks, pin));
   ctx.Success({{"command", "init"}, {"wallet", WalletDir(o)}, {"keystore", KeystoreDir(o)}},
               "wallet created in " + WalletDir(o) + " (keystore " + KeystoreDir(o) + ")\n");
@@ -127,7 +164,7 @@ Status RunInit(const Ctx& ctx, const WalletStoreOpts& o) {
 // Checks the PIN (one counted attempt); on failure prints what is left or the wait.
 Status RunUnlock(const Ctx& ctx, const WalletStoreOpts& o) {
   WQ_ASSIGN(auto ks, OpenKeystore(o));
-  WQ_ASSIGN(keys::SecretText pin, ReadSecret(o.pin, kPinEnv, "pin"));
+  WQ_ASSIGN(keys::SecretText pin, ReadPin(o.pin));
   auto w = wallet::Wallet::Open(WalletDir(o), *ks, pin, ctx.Now());
   auto st = ks->State(ctx.Now());
   if (!w) {
@@ -152,18 +189,12 @@ struct ImportOpts {
 };
 
 Status RunImport(const Ctx& ctx, const WalletStoreOpts& o, const ImportOpts& io) {
-  if (io.trust_list.empty() || io.root.empty()) return Fail(Errc::kInvalidArgument, "give --trust-list and --root");
-  WQ_ASSIGN(keys::Certificate root, ReadCert(io.root));
-  WQ_ASSIGN(Bytes tl_bytes, keys::ReadFileBytes(io.trust_list, 16u << 20));
-  keys::TrustListPolicy policy;
-  policy.now = ctx.Now();
-  auto tl = keys::TrustList::Load(tl_bytes, root, policy);
-  if (!tl) return Fail(tl.error());
+  WQ_ASSIGN(auto tl, LoadTrust(ctx, io.trust_list, io.root));
   WQ_ASSIGN(Bytes cred, keys::ReadFileBytes(io.file, wallet::kMaxCredentialBytes + 1));
   WQ_ASSIGN(Opened op, OpenWallet(ctx, o));
   wallet::ImportOptions import;
   import.batch = io.batch;
-  auto s = op.wallet->Import(cred, **tl, ctx.Now(), import);
+  auto s = op.wallet->Import(cred, *tl, ctx.Now(), import);
   if (!s) {
     // The refusal's reason is what scripts branch on.
     ctx.Report("import", s.error(), kExitCheckFailed);
@@ -213,8 +244,8 @@ Status RunDelete(const Ctx& ctx, const WalletStoreOpts& o, int64_t id) {
 
 Status RunChangePin(const Ctx& ctx, const WalletStoreOpts& o, const SecretOpts& new_pin_opts) {
   WQ_ASSIGN(auto ks, OpenKeystore(o));
-  WQ_ASSIGN(keys::SecretText pin, ReadSecret(o.pin, kPinEnv, "pin"));
-  WQ_ASSIGN(keys::SecretText new_pin, ReadSecret(new_pin_opts, kNewPinEnv, "new-pin"));
+  WQ_ASSIGN(keys::SecretText pin, ReadPin(o.pin));
+  WQ_ASSIGN(keys::SecretText new_pin, ReadNewPin(new_pin_opts, kNewPinEnv, "new-pin"));
   WQ_TRY(ks->ChangePin(pin, new_pin, ctx.Now()));
   ctx.Success({{"command", "change-pin"}}, "PIN changed\n");
   return Ok();
@@ -230,6 +261,138 @@ Status RunNewDeviceKey(const Ctx& ctx, const WalletStoreOpts& o, const std::stri
   WQ_TRY(keys::WriteFileAtomically(out, spki, keys::WriteMode::kCreateNew, 0644));
   ctx.Success({{"command", "new-device-key"}, {"keyId", k.key_id}, {"out", out}},
               "device key " + k.key_id + ": public key written to " + out + "\n");
+  return Ok();
+}
+
+struct StatusOpts {
+  std::string tokens;
+  std::string trust_list;
+  std::string root;
+};
+
+// Reads the published tokens for every credential's list and stores the last known state.
+Status RunStatus(const Ctx& ctx, const WalletStoreOpts& o, const StatusOpts& so) {
+  if (so.tokens.empty()) return Fail(Errc::kInvalidArgument, "give --tokens (the published status folder)");
+  WQ_ASSIGN(auto tl, LoadTrust(ctx, so.trust_list, so.root));
+  WQ_ASSIGN(Opened op, OpenWallet(ctx, o));
+  WQ_ASSIGN(std::vector<wallet::StatusCheck> checks, op.wallet->UpdateStatus(so.tokens, *tl, ctx.Now()));
+  WQ_ASSIGN(auto list, op.wallet->List());
+  json j{{"command", "status"}, {"credentials", json::array()}};
+  std::string text;
+  for (const auto& c : checks) {
+    auto s = std::find_if(list.begin(), list.end(), [&](const wallet::CredentialSummary& x) { return x.id == c.id; });
+    json cj{{"id", c.id}, {"outcome", c.outcome}, {"held", std::string(wallet::HeldStatusName(c.held))}};
+    if (!c.reason.empty()) cj["reason"] = c.reason;
+    if (!c.detail.empty()) cj["detail"] = SafeText(c.detail, 512);
+    if (c.token_iat) cj["tokenIat"] = c.token_iat;
+    if (s != list.end()) cj["docType"] = SafeText(s->doc_type, 256);
+    j["credentials"].push_back(std::move(cj));
+    std::string name =
+        s == list.end() ? std::string("?") : SafeText(s->doc_name_en.empty() ? s->doc_type : s->doc_name_en, 256);
+    text += std::to_string(c.id) + "  " + name + ": " + c.outcome;
+    if (!c.reason.empty()) text += " (" + c.reason + ")";
+    if (c.outcome == "unknown" && c.held != wallet::HeldStatus::kUnchecked) {
+      text += "; last known: " + std::string(wallet::HeldStatusName(c.held));
+    }
+    text += "\n";
+  }
+  if (checks.empty()) text = "the wallet is empty\n";
+  ctx.Success(j, text);
+  return Ok();
+}
+
+struct BackupOpts {
+  std::string out;
+  std::string recovery_code_out;  // a new recovery code is generated and written here
+  SecretOpts passphrase;
+};
+
+Status RunBackup(const Ctx& ctx, const WalletStoreOpts& o, const BackupOpts& b) {
+  WQ_TRY(CheckNewOutput(b.out, "--out"));
+  if (!b.recovery_code_out.empty()) WQ_TRY(CheckNewOutput(b.recovery_code_out, "--new-recovery-code"));
+  std::optional<keys::SecretText> secret;
+  if (b.recovery_code_out.empty()) {
+    WQ_ASSIGN(keys::SecretText p, ReadSecretOrPrompt(b.passphrase, kBackupEnv, "passphrase", "Backup passphrase: "));
+    secret.emplace(std::move(p));
+  } else {
+    secret.emplace(wallet::GenerateRecoveryCode());
+  }
+  WQ_ASSIGN(Opened op, OpenWallet(ctx, o));
+  wallet::WalletBackup backup;
+  backup.created_at = ctx.Now();
+  WQ_ASSIGN(backup.documents, op.wallet->BackupDocuments());
+  WQ_ASSIGN(Bytes sealed, wallet::SealBackup(backup, *secret));
+  if (!b.recovery_code_out.empty()) {
+    Bytes code(secret->view().begin(), secret->view().end());
+    code.push_back('\n');
+    auto w = keys::WriteFileAtomically(b.recovery_code_out, code, keys::WriteMode::kCreateNew, 0600);
+    SecureWipe(code);
+    WQ_TRY(w);
+  }
+  auto w = keys::WriteFileAtomically(b.out, sealed, keys::WriteMode::kCreateNew, 0600);
+  if (!w) {
+    if (!b.recovery_code_out.empty()) std::remove(b.recovery_code_out.c_str());  // a code for no backup
+    return w;
+  }
+  size_t credentials = 0;
+  for (const auto& d : backup.documents) credentials += d.credentials.size();
+  json j{{"command", "backup"},
+         {"out", b.out},
+         {"documents", backup.documents.size()},
+         {"credentials", credentials},
+         {"bytes", sealed.size()}};
+  std::string text = "backup of " + std::to_string(backup.documents.size()) + " document(s) written to " + b.out +
+                     " (" + std::to_string(sealed.size()) + " bytes)\n";
+  if (!b.recovery_code_out.empty()) {
+    j["recoveryCode"] = b.recovery_code_out;
+    text += "the recovery code is in " + b.recovery_code_out +
+            ": write it down, keep it away from the backup, then delete that file\n";
+  }
+  ctx.Success(j, text);
+  return Ok();
+}
+
+struct RestoreOpts {
+  std::string backup;
+  std::string requests_out;
+  SecretOpts passphrase;
+};
+
+// Opens the backup (nothing is created if it does not open), makes fresh device keys in this new wallet and
+// writes the re-issue requests for the issuer.
+Status RunRestore(const Ctx& ctx, const WalletStoreOpts& o, const RestoreOpts& r) {
+  WQ_TRY(CheckNewOutput(r.requests_out, "--requests-out"));
+  WQ_ASSIGN(Bytes file, keys::ReadFileBytes(r.backup, wallet::kMaxBackupBytes + 1));
+  WQ_ASSIGN(keys::SecretText secret,
+            ReadSecretOrPrompt(r.passphrase, kBackupEnv, "passphrase", "Backup passphrase or recovery code: "));
+  auto start = std::chrono::steady_clock::now();
+  WQ_ASSIGN(wallet::WalletBackup backup, wallet::OpenBackup(file, secret));
+  WQ_ASSIGN(Opened op, OpenWallet(ctx, o));
+  WQ_ASSIGN(std::vector<wallet::ReissueRequest> requests, wallet::RestoreFromBackup(*op.wallet, backup));
+  json reqs = json::array();
+  std::string text;
+  for (const auto& q : requests) {
+    json old = json::array();
+    for (const auto& d : q.old_mso_digests) old.push_back(ToHex(d));
+    WQ_ASSIGN(Bytes spki, q.device_key.public_key.ToSpki());
+    reqs.push_back({{"agency", q.agency},
+                    {"docType", q.doc_type},
+                    {"documentNumber", q.document_number},
+                    {"label", {{"en", q.label_en}, {"ar", q.label_ar}}},
+                    {"oldCredentials", old},
+                    {"deviceKey", Base64Encode(spki)},
+                    {"deviceKeyId", q.device_key.key_id}});
+    text += "  " + SafeText(q.label_en.empty() ? q.doc_type : q.label_en, 256) + " (" + SafeText(q.agency, 256) +
+            "): new device key " + q.device_key.key_id + "\n";
+  }
+  json doc{{"restoreRequests", reqs}, {"backupCreated", backup.created_at}};
+  std::string body = Dump(doc) + "\n";
+  // The requests name document numbers: 0600, like the backup.
+  WQ_TRY(keys::WriteFileAtomically(r.requests_out, AsBytes(body), keys::WriteMode::kCreateNew, 0600));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ctx.Success({{"command", "restore"}, {"requests", requests.size()}, {"out", r.requests_out}, {"seconds", seconds}},
+              std::to_string(requests.size()) + " re-issue request(s) written to " + r.requests_out +
+                  " for the issuer:\n" + text);
   return Ok();
 }
 
@@ -347,6 +510,34 @@ CLI::App* newkey =
 newkey->add_option("--out", *key_out, "the public key file to write (SubjectPublicKeyInfo DER)")->required();
 AddWalletStoreOptions(newkey, *o);
 newkey->callback(Action(ctx, "new-device-key", [ctx, o, key_out] { return RunNewDeviceKey(*ctx, *o, *key_out); }));
+
+auto so = std::make_shared<StatusOpts>();
+CLI::App* status = wallet_cmd->add_subcommand(
+    "status", "read the published status tokens: valid, revoked, suspended or unknown (and why) per credential");
+status->add_option("--tokens", so->tokens, "the published status folder (<host>/<path> per status URI)")->required();
+status->add_option("--trust-list", so->trust_list, "signed trust list (COSE_Sign1)")->required();
+status->add_option("--root", so->root, "the pinned national root certificate (PEM or DER)")->required();
+AddWalletStoreOptions(status, *o);
+status->callback(Action(ctx, "status", [ctx, o, so] { return RunStatus(*ctx, *o, *so); }));
+
+auto bo = std::make_shared<BackupOpts>();
+CLI::App* backup = wallet_cmd->add_subcommand(
+    "backup", "write an encrypted backup (documents and numbers, no device key) for a new phone");
+backup->add_option("--out", bo->out, "the backup file to create")->required();
+backup->add_option("--new-recovery-code", bo->recovery_code_out,
+                   "generate a recovery code (125 bits) as the backup secret and write it to this new file");
+AddSecretOptions(backup, bo->passphrase, "passphrase", kBackupEnv);
+AddWalletStoreOptions(backup, *o);
+backup->callback(Action(ctx, "backup", [ctx, o, bo] { return RunBackup(*ctx, *o, *bo); }));
+
+auto ro = std::make_shared<RestoreOpts>();
+CLI::App* restore = wallet_cmd->add_subcommand(
+    "restore", "open a backup in a new wallet: fresh device keys and re-issue requests for the issuer");
+restore->add_option("--backup", ro->backup, "the backup file")->required();
+restore->add_option("--requests-out", ro->requests_out, "the re-issue requests to write (JSON)")->required();
+AddSecretOptions(restore, ro->passphrase, "passphrase", kBackupEnv);
+AddWalletStoreOptions(restore, *o);
+restore->callback(Action(ctx, "restore", [ctx, o, ro] { return RunRestore(*ctx, *o, *ro); }));
 
 auto new_pin = std::make_shared<SecretOpts>();
 CLI::App* change = wallet_cmd->add_subcommand("change-pin", "re-wrap the database key under a new PIN");

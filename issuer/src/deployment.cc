@@ -1117,13 +1117,17 @@ Result<ActionOutcome> Deployment::Reinstate(std::string_view agency, std::string
 }
 
 Result<ReplaceOutcome> Deployment::Replace(const IssueInput& input, std::string_view actor, int64_t now) {
+  return ReplaceFor(input, status::RevocationReason::kSuperseded, actor, now);
+}
+
+Result<ReplaceOutcome> Deployment::ReplaceFor(const IssueInput& input, status::RevocationReason reason,
+                                              std::string_view actor, int64_t now) {
   if (input.document_number.empty()) return Fail(Errc::kInvalidArgument, "replace needs the document number");
   if (actor.empty() || actor.size() > 256) return Fail(Errc::kInvalidArgument, "the acting staff id is 1 to 256 bytes");
   WQ_ASSIGN(auto work, impl_->reg->Begin());
   ReplaceOutcome out;
   // Revoke first (so a document with nothing live is refused before anything is signed), then issue.
-  WQ_ASSIGN(out.revoked, impl_->Act(Impl::Action::kRevoke, input.agency, input.document_number,
-                                    status::RevocationReason::kSuperseded, actor, now));
+  WQ_ASSIGN(out.revoked, impl_->Act(Impl::Action::kRevoke, input.agency, input.document_number, reason, actor, now));
   IssueInput in = input;
   in.idempotency_key.clear();
   WQ_ASSIGN(auto results, impl_->IssueChunk({in}, actor, now, 1));

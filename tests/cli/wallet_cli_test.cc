@@ -2,7 +2,14 @@
 // device key for the issuer, import with verification (and a refusal with its reason), list and show with
 // catalogue labels, a QR from the store that the officer's `wathiq verify` accepts, wrong PINs counted,
 // change of PIN, delete.
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <string>
+#include <vector>
 
 #include "cli/cli_fixture.h"
 #include "wathiq/keys/keystore.h"
@@ -28,9 +35,11 @@ TEST_CASE("CLI: wallet init, import, list, show, present from the store, PIN han
   };
 
   // No PIN given: refused, and the PIN is never an argument.
-  auto no_pin = test::RunShell("env -u WATHIQ_PIN " + cli + " wallet init" + where);
+  // (stdin is not a terminal here, so there is no prompt either; the PTY test below types one)
+  auto no_pin = test::RunShell("env -u WATHIQ_PIN " + cli + " wallet init" + where + " </dev/null");
   CHECK(no_pin.rc != 0);
   CHECK_THAT(no_pin.text, Catch::Contains("never read from the command line"));
+  CHECK_THAT(no_pin.text, Catch::Contains("--pin-file"));
 
   // A keystore inside the app-data folder would travel with every copy of it: refused.
   auto inside = test::RunShell("WATHIQ_PIN=123456 " + cli + " wallet init --wallet " + at("app-data") + " --keystore " +
@@ -133,4 +142,146 @@ TEST_CASE("CLI: wallet init, import, list, show, present from the store, PIN han
   const nlohmann::json left = test::JsonOf(wallet("97531864", "--json list"));
   CHECK(left["credentials"].size() == 2);  // the two spent batch credentials
   for (const auto& c : left["credentials"]) CHECK(c["id"] != id);
+}
+
+namespace {
+
+// Runs `wathiq <args>` on a pseudo-terminal (stdin, stdout and stderr), without WATHIQ_PIN; each time the
+// terminal shows `prompt`, types the next of `typed` and a newline. Returns the exit code and everything the
+// terminal showed (so an echoed PIN would be in it).
+test::ShellRun RunOnTerminal(const std::vector<std::string>& args, const std::string& prompt,
+                             std::vector<std::string> typed) {
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    unsetenv("WATHIQ_PIN");
+    std::vector<char*> argv;
+    static const std::string cli = WATHIQ_CLI_PATH;
+    argv.push_back(const_cast<char*>(cli.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(cli.c_str(), argv.data());
+    _exit(127);
+  }
+  std::string seen;
+  size_t answered_upto = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{master, POLLIN, 0};
+    if (poll(&pfd, 1, 200) <= 0) continue;
+    char buf[512];
+    ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO once the child has exited and the terminal is closed
+    seen.append(buf, static_cast<size_t>(n));
+    size_t at = seen.find(prompt, answered_upto);
+    if (at != std::string::npos && !typed.empty()) {
+      answered_upto = at + prompt.size();
+      std::string line = typed.front() + "\n";
+      typed.erase(typed.begin());
+      REQUIRE(write(master, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    }
+  }
+  close(master);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, seen};
+}
+
+}  // namespace
+
+TEST_CASE("CLI: the PIN typed at a terminal prompt with echo off, never shown", "[cli][wallet][pin]") {
+  test::CliFolder f("wallet-pin");
+  const std::vector<std::string> where = {"--wallet", f.at("app-data"), "--keystore", f.at("keystore")};
+  auto with = [&](std::vector<std::string> a) {
+    a.insert(a.end(), where.begin(), where.end());
+    return a;
+  };
+  // init asks twice; two different answers create nothing.
+  auto differ = RunOnTerminal(with({"wallet", "init"}), "PIN", {"24681357", "24681358"});
+  CHECK(differ.rc != 0);
+  CHECK_THAT(differ.text, Catch::Contains("differ"));
+  CHECK_FALSE(std::filesystem::exists(f.at("app-data") + "/wallet.db"));
+
+  auto init = RunOnTerminal(with({"wallet", "init"}), "PIN", {"24681357", "24681357"});
+  INFO(init.text);
+  REQUIRE(init.rc == 0);
+  CHECK_THAT(init.text, Catch::Contains("wallet created"));
+  CHECK(init.text.find("24681357") == std::string::npos);  // not echoed
+
+  auto unlock = RunOnTerminal(with({"wallet", "unlock"}), "Wallet PIN: ", {"24681357"});
+  INFO(unlock.text);
+  CHECK(unlock.rc == 0);
+  CHECK_THAT(unlock.text, Catch::Contains("unlocked"));
+  CHECK(unlock.text.find("24681357") == std::string::npos);
+  auto wrong = RunOnTerminal(with({"wallet", "unlock"}), "Wallet PIN: ", {"11112222"});
+  CHECK(wrong.rc != 0);
+  CHECK_THAT(wrong.text, Catch::Contains("wrong_pin"));
+  CHECK(wrong.text.find("11112222") == std::string::npos);
+}
+
+TEST_CASE("CLI: wallet status, backup with a recovery code, restore in a new wallet", "[cli][wallet][backup]") {
+  test::CliFolder f("wallet-backup");
+  f.AddIssuerFiles();
+  const std::string cli = WATHIQ_CLI_PATH;
+  auto wallet = [&](const std::string& name, const std::string& env, const std::string& args) {
+    return test::RunShell("WATHIQ_PIN=123456 " + env + " " + cli + " wallet " + args + " --wallet " +
+                          f.at(name + "-app") + " --keystore " + f.at(name + "-keystore") + " </dev/null");
+  };
+  REQUIRE(wallet("a", "", "init").rc == 0);
+  REQUIRE(wallet("a", "", "new-device-key --out " + f.at("device.der")).rc == 0);
+  auto issued =
+      test::RunCli("issuer issue --record " + f.at("record.json") + " --doctype kw.gov.paci.civil_id.1 --device-key " +
+                   f.at("device.der") + " --signer-cert " + f.at("ds.pem") + " --signer-key " + f.at("ds.wqkey") +
+                   " --out " + f.at("card.mdoc"));
+  INFO(issued.text);
+  REQUIRE(issued.rc == 0);
+  auto imported = wallet("a", "", "import " + f.at("card.mdoc") + f.trust);
+  INFO(imported.text);
+  REQUIRE(imported.rc == 0);
+
+  // No tokens published in the folder: each credential is unknown, with the reason.
+  std::filesystem::create_directories(f.at("public"));
+  auto status = wallet("a", "", "--json status --tokens " + f.at("public") + f.trust);
+  INFO(status.text);
+  REQUIRE(status.rc == 0);
+  const nlohmann::json sj = test::JsonOf(status);
+  REQUIRE(sj["credentials"].size() == 1);
+  CHECK(sj["credentials"][0]["outcome"] == "unknown");
+  CHECK(sj["credentials"][0]["held"] == "unchecked");
+  const nlohmann::json listed = test::JsonOf(wallet("a", "", "--json list"));
+  CHECK(listed["credentials"][0]["state"] == "unchecked");
+
+  // Backup with a generated recovery code: no passphrase on the command line, the code in a 0600 file.
+  auto backup =
+      wallet("a", "", "--json backup --out " + f.at("a.wqbackup") + " --new-recovery-code " + f.at("code.txt"));
+  INFO(backup.text);
+  REQUIRE(backup.rc == 0);
+  CHECK(test::JsonOf(backup)["credentials"] == 1);
+  CHECK((std::filesystem::status(f.at("code.txt")).permissions() & std::filesystem::perms::others_read) ==
+        std::filesystem::perms::none);
+  const Bytes file = *ReadFileBytes(f.at("a.wqbackup"));
+  CHECK(std::search(file.begin(), file.end(), std::begin("290010112346"), std::end("290010112346") - 1) == file.end());
+
+  // A new wallet: a wrong passphrase writes nothing (no requests file, no device key).
+  REQUIRE(wallet("b", "", "init").rc == 0);
+  const Bytes state_before = *ReadFileBytes(f.at("b-keystore") + "/keystore.state");
+  auto wrong = wallet("b", "WATHIQ_BACKUP_PASSPHRASE='not the recovery code at all'",
+                      "--json restore --backup " + f.at("a.wqbackup") + " --requests-out " + f.at("requests.json"));
+  CHECK(wrong.rc != 0);
+  CHECK(test::JsonOf(wrong)["error"]["reason"] == "wrong_passphrase");
+  CHECK_FALSE(std::filesystem::exists(f.at("requests.json")));
+  CHECK(*ReadFileBytes(f.at("b-keystore") + "/keystore.state") == state_before);
+
+  auto restored = wallet("b", "",
+                         "--json restore --backup " + f.at("a.wqbackup") + " --passphrase-file " + f.at("code.txt") +
+                             " --requests-out " + f.at("requests.json"));
+  INFO(restored.text);
+  REQUIRE(restored.rc == 0);
+  auto req = nlohmann::json::parse(std::string(AsString(*ReadFileBytes(f.at("requests.json")))));
+  REQUIRE(req["restoreRequests"].size() == 1);
+  CHECK(req["restoreRequests"][0]["documentNumber"] == "290010112346");
+  CHECK(req["restoreRequests"][0]["agency"] == "paci");
+  CHECK(req["restoreRequests"][0]["oldCredentials"].size() == 1);
+  CHECK(*ReadFileBytes(f.at("b-keystore") + "/keystore.state") != state_before);  // the new device key
 }

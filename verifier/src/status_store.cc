@@ -6,6 +6,7 @@
 
 #include "wathiq/core/text.h"
 #include "wathiq/keys/keystore.h"
+#include "wathiq/status/accept.h"
 #include "wathiq/status/token.h"
 
 namespace wathiq::verifier {
@@ -13,17 +14,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The store's own refusals are its caps; every other refusal comes from status::AcceptStatusListToken.
 tl::unexpected<Error> Refuse(std::string_view reason, const std::string& detail) {
-  Errc code = reason == "limit"           ? Errc::kLimit
-              : reason == "bad_signature" ? Errc::kBadSignature
-              : reason == "malformed"     ? Errc::kMalformed
-              : reason == "expired" || reason == "not_yet_valid" ? Errc::kState
-                                                                 : Errc::kPermission;
-  return tl::unexpected<Error>(Error{code, SafeText(detail, 512), std::string(reason)});
-}
-
-std::string ReasonForParse(const Error& e) {
-  return e.code == Errc::kLimit ? "limit" : e.code == Errc::kBadSignature ? "bad_signature" : "malformed";
+  return tl::unexpected<Error>(Error{Errc::kLimit, SafeText(detail, 512), std::string(reason)});
 }
 
 }  // namespace
@@ -42,69 +35,20 @@ StatusStore::StatusStore(std::shared_ptr<const keys::TrustList> trust, StatusSto
 
 Result<TokenAccepted> StatusStore::AddToken(ByteView token, int64_t now, std::string_view source) {
   if (!trust_) return Fail(Errc::kInvalidArgument, "status store without a trust list");
-  status::ParseOptions po;
-  po.max_entries = options_.max_entries;
-  po.max_token_bytes = options_.max_token_bytes;
-  if (token.size() > options_.max_token_bytes) {
-    return Refuse("limit", std::to_string(token.size()) + " bytes exceed the cap of " +
-                               std::to_string(options_.max_token_bytes));
-  }
-  // Choose the key by the protected kid; only then is anything inflated (after the signature verified).
-  auto kid = status::PeekStatusListTokenKid(token, po);
-  if (!kid) return Refuse(ReasonForParse(kid.error()), kid.error().message);
-  std::vector<const keys::TrustedSigner*> candidates = trust_->FindByKid(*kid, keys::SignerRole::kStatusListSigner);
-  if (candidates.empty()) {
-    return Refuse("unknown_signer", "no status-list signer in the trust list has kid " + ToHex(*kid));
-  }
-  std::optional<status::VerifiedStatusList> verified;
-  const keys::TrustedSigner* signer = nullptr;
-  Error last{Errc::kBadSignature, "no candidate key verified the token"};
-  for (const keys::TrustedSigner* c : candidates) {
-    auto v = status::VerifyStatusListToken(token, *c->verifier, po);
-    if (v) {
-      verified = std::move(*v);
-      signer = c;
-      break;
-    }
-    last = v.error();
-    // Past the signature (a bomb, a bad claim): the token is authentic but unusable; no other key changes that.
-    if (last.code != Errc::kBadSignature && last.code != Errc::kInvalidArgument) break;
-  }
-  if (!verified) {
-    const char* reason = last.code == Errc::kBadSignature || last.code == Errc::kInvalidArgument ? "bad_signature"
-                         : last.code == Errc::kLimit                                            ? "limit"
-                                                                                                : "malformed";
-    return Refuse(reason, last.message);
-  }
+  // Acceptance (signer, sub's owner, certificate, exp, iat) exists once, in the status library.
+  status::AcceptOptions ao;
+  ao.parse.max_entries = options_.max_entries;
+  ao.parse.max_token_bytes = options_.max_token_bytes;
+  ao.max_clock_skew = options_.max_clock_skew;
+  WQ_ASSIGN(status::AcceptedToken accepted, status::AcceptStatusListToken(token, *trust_, now, ao));
+  const status::VerifiedStatusList* verified = &accepted.token;
   const status::StatusListClaims& c = verified->claims();
-  const keys::Agency* owner = trust_->AgencyForStatusUri(c.sub);
-  if (!owner) {
-    return Refuse("unknown_list", "the token's sub " + Quoted(c.sub) + " lies under no agency's status prefix");
-  }
-  if (owner->id != signer->agency_id) {
-    return Refuse("signer_not_authorized", "the token for " + Quoted(c.sub) + " (agency " + Quoted(owner->id) +
-                                               ") is signed by a status-list signer of agency " +
-                                               Quoted(signer->agency_id));
-  }
-  const __int128 t = now;
-  if (!signer->ValidAt(static_cast<int64_t>(std::min<uint64_t>(c.iat, INT64_MAX))) || !signer->ValidAt(now)) {
-    return Refuse("certificate_invalid", "the status-list signer's certificate (valid " +
-                                             std::to_string(signer->not_before) + ".." +
-                                             std::to_string(signer->not_after) + ") does not cover iat " +
-                                             std::to_string(c.iat) + " and now " + std::to_string(now));
-  }
-  if (t >= static_cast<__int128>(c.exp)) {
-    return Refuse("expired", "the token for " + Quoted(c.sub) + " expired at " + std::to_string(c.exp));
-  }
-  if (static_cast<__int128>(c.iat) > t + options_.max_clock_skew) {
-    return Refuse("not_yet_valid", "the token for " + Quoted(c.sub) + " was issued at " + std::to_string(c.iat) +
-                                       ", in the future");
-  }
+  const std::string& owner_id = accepted.agency_id;
 
   TokenAccepted out;
   out.source = SafeText(source, 512);
   out.uri = SafeText(c.sub);
-  out.agency_id = owner->id;
+  out.agency_id = owner_id;
   out.iat = c.iat;
   out.exp = c.exp;
   out.entries = verified->list().size();
@@ -125,7 +69,7 @@ Result<TokenAccepted> StatusStore::AddToken(ByteView token, int64_t now, std::st
                                " bytes, above the cap of " + std::to_string(options_.max_total_bytes));
   }
   held_bytes_ = held_bytes_ - freed + bytes;
-  Entry e{verified->list(), owner->id, c.iat, c.exp};
+  Entry e{verified->list(), owner_id, c.iat, c.exp};
   if (it == lists_.end()) {
     lists_.emplace(c.sub, std::move(e));
     out.outcome = TokenOutcome::kAdded;
@@ -193,8 +137,8 @@ StatusAnswer StatusStore::Lookup(const mdoc::StatusRef& ref, int64_t now) const 
   const Entry& e = it->second;
   const __int128 t = now;
   if (t >= static_cast<__int128>(e.exp)) {
-    return {StatusValue::kUnknown, "the status list " + Quoted(ref.uri) + " expired at " + std::to_string(e.exp) +
-                                       "; it says nothing now"};
+    return {StatusValue::kUnknown,
+            "the status list " + Quoted(ref.uri) + " expired at " + std::to_string(e.exp) + "; it says nothing now"};
   }
   if (static_cast<__int128>(e.iat) > t + options_.max_clock_skew) {
     return {StatusValue::kUnknown, "the status list " + Quoted(ref.uri) + " was issued in the future"};
@@ -211,8 +155,7 @@ StatusAnswer StatusStore::Lookup(const mdoc::StatusRef& ref, int64_t now) const 
       return {*v == status::kStatusInvalid ? StatusValue::kRevoked : StatusValue::kSuspended,
               "entry " + std::to_string(ref.idx) + " of " + Quoted(ref.uri) + " (list issued at " +
                   std::to_string(e.iat) + ", by agency " + Quoted(e.agency_id) + ")"};
-    default:
-      return {StatusValue::kUnknown, "status value " + std::to_string(*v) + " is not one this verifier knows"};
+    default: return {StatusValue::kUnknown, "status value " + std::to_string(*v) + " is not one this verifier knows"};
   }
 }
 

@@ -8,8 +8,13 @@
 #include <cstring>
 #include <filesystem>
 
+#include <map>
+
+#include "wathiq/core/file.h"
 #include "wathiq/core/text.h"
 #include "wathiq/keys/key_handle.h"
+#include "wathiq/keys/status_uri.h"
+#include "wathiq/status/accept.h"
 #include "wathiq/storage/database.h"
 
 namespace wathiq::wallet {
@@ -20,7 +25,7 @@ using storage::Migration;
 // Schema. Claim values live only inside issuer_signed (the credential as issued, verified at import); the
 // columns beside it are what List needs without parsing. The digest makes a second import of the same bytes
 // a refusal, not a copy.
-const std::array<Migration, 2> kMigrations = {
+const std::array<Migration, 3> kMigrations = {
     Migration{1,
               "CREATE TABLE credentials ("
               "  id INTEGER PRIMARY KEY,"
@@ -42,7 +47,19 @@ const std::array<Migration, 2> kMigrations = {
               "ALTER TABLE credentials ADD COLUMN batch TEXT;"
               "ALTER TABLE credentials ADD COLUMN used_at INTEGER;"
               "CREATE INDEX credentials_batch ON credentials(batch, used_at);"},
+    // The last known status from the credential's status list (HeldStatus as 0..3), the iat of the token
+    // it came from and when that token was read.
+    Migration{3,
+              "ALTER TABLE credentials ADD COLUMN status_state INTEGER NOT NULL DEFAULT 0;"
+              "ALTER TABLE credentials ADD COLUMN status_iat INTEGER NOT NULL DEFAULT 0;"
+              "ALTER TABLE credentials ADD COLUMN status_checked_at INTEGER NOT NULL DEFAULT 0;"},
 };
+
+// The summary's columns, in ReadSummary's order (a macro: SQL text must stay a literal, storage::Sql).
+#define WQ_WALLET_SUMMARY_COLUMNS                                                                        \
+  "id, doc_type, agency_id, device_key_id, signed_at, valid_from, valid_until, status_uri, status_idx, " \
+  "imported_at, batch, used_at, status_state, status_iat, status_checked_at"
+constexpr int kSummaryColumnCount = 15;
 
 Error Refused(std::string reason, std::string message) {
   return Error(Errc::kInvalidArgument, "import refused: " + message, std::move(reason));
@@ -83,6 +100,12 @@ Result<CredentialSummary> ReadSummary(storage::Statement& st, const mdoc::Catalo
   if (!st.ColumnIsNull(11)) {
     WQ_ASSIGN(s.used_at, st.ColumnInt64(11));
   }
+  WQ_ASSIGN(int64_t held, st.ColumnInt64(12));
+  if (held < 0 || held > 3) return Fail(Error(Errc::kMalformed, "wallet database: bad status state", "wallet_damaged"));
+  s.held_status = static_cast<HeldStatus>(held);
+  WQ_ASSIGN(int64_t iat, st.ColumnInt64(13));
+  s.status_iat = static_cast<uint64_t>(std::max<int64_t>(iat, 0));
+  WQ_ASSIGN(s.status_checked_at, st.ColumnInt64(14));
   if (const mdoc::DocTypeSpec* spec = catalogue.Find(s.doc_type)) {
     s.doc_name_ar = spec->name_ar;
     s.doc_name_en = spec->name_en;
@@ -316,8 +339,7 @@ Result<CredentialSummary> Wallet::Import(ByteView bytes, const keys::TrustAnchor
 
 Result<std::vector<CredentialSummary>> Wallet::List() {
   WQ_ASSIGN(storage::Statement st,
-            impl_->db.Prepare("SELECT id, doc_type, agency_id, device_key_id, signed_at, valid_from, valid_until, "
-                              "status_uri, status_idx, imported_at, batch, used_at FROM credentials ORDER BY id"));
+            impl_->db.Prepare("SELECT " WQ_WALLET_SUMMARY_COLUMNS " FROM credentials ORDER BY id"));
   std::vector<CredentialSummary> out;
   while (true) {
     WQ_ASSIGN(bool row, st.Step());
@@ -336,17 +358,15 @@ struct Row {
 };
 
 Result<Row> LoadRow(storage::Database& db, const mdoc::Catalogue& catalogue, int64_t id) {
-  WQ_ASSIGN(
-      storage::Statement st,
-      db.Prepare("SELECT id, doc_type, agency_id, device_key_id, signed_at, valid_from, valid_until, "
-                 "status_uri, status_idx, imported_at, batch, used_at, issuer_signed FROM credentials WHERE id = ?1"));
+  WQ_ASSIGN(storage::Statement st,
+            db.Prepare("SELECT " WQ_WALLET_SUMMARY_COLUMNS ", issuer_signed FROM credentials WHERE id = ?1"));
   WQ_TRY(st.BindInt64(1, id));
   WQ_ASSIGN(bool found, st.Step());
   if (!found)
     return Fail(Error(Errc::kNotFound, "no credential " + std::to_string(id) + " in the wallet", "unknown_credential"));
   Row r;
   WQ_ASSIGN(r.summary, ReadSummary(st, catalogue));
-  WQ_ASSIGN(r.issuer_signed, st.ColumnBlob(12));
+  WQ_ASSIGN(r.issuer_signed, st.ColumnBlob(kSummaryColumnCount));
   return r;
 }
 
@@ -412,6 +432,20 @@ Status Wallet::ChangePin(const keys::SecretText& old_pin, const keys::SecretText
 
 Result<PresentedQr> Wallet::Present(int64_t id, const DisclosureChoice& choice, PresentOptions options) {
   WQ_ASSIGN(Row row, LoadRow(impl_->db, *impl_->catalogue, id));
+  // The last known state stands offline: a revoked or suspended document is not shown to anyone.
+  if (row.summary.held_status == HeldStatus::kRevoked) {
+    return Fail(Error(Errc::kState,
+                      "this document was revoked by its issuer (status list read at " +
+                          std::to_string(row.summary.status_checked_at) + "); it cannot be presented",
+                      "credential_revoked"));
+  }
+  if (row.summary.held_status == HeldStatus::kSuspended) {
+    return Fail(Error(Errc::kState,
+                      "this document is suspended by its issuer (status list read at " +
+                          std::to_string(row.summary.status_checked_at) +
+                          "); it cannot be presented until it is reinstated",
+                      "credential_suspended"));
+  }
   if (!row.summary.batch.empty()) {
     if (row.summary.used_at != 0) {
       return Fail(Error(Errc::kState, "this single-use credential was already presented", "single_use_spent"));
@@ -468,6 +502,186 @@ Result<BatchStatus> Wallet::Batch(std::string_view batch, int64_t now) {
   }
   b.needs_refill = b.usable_now < impl_->refill_below;
   return b;
+}
+
+std::string_view HeldStatusName(HeldStatus status) {
+  switch (status) {
+    case HeldStatus::kUnchecked: return "unchecked";
+    case HeldStatus::kValid: return "valid";
+    case HeldStatus::kSuspended: return "suspended";
+    case HeldStatus::kRevoked: return "revoked";
+  }
+  return "unchecked";
+}
+
+namespace {
+
+// One list's token as read from the folder: accepted, or why not.
+struct ReadToken {
+  std::optional<status::AcceptedToken> accepted;
+  std::string reason;
+  std::string detail;
+};
+
+ReadToken ReadListToken(const std::string& dir, const std::string& uri, const keys::TrustList& trust, int64_t now) {
+  ReadToken r;
+  auto path = keys::StatusUriPath(dir, uri);
+  if (!path) return {std::nullopt, "malformed", SafeText(path.error().message, 512)};
+  status::AcceptOptions ao;
+  auto bytes = ReadFileBytes(path->string(), ao.parse.max_token_bytes);
+  if (!bytes) {
+    const Errc c = bytes.error().code;
+    return {std::nullopt,
+            c == Errc::kNotFound ? "no_token"
+            : c == Errc::kLimit  ? "limit"
+                                 : "unreadable",
+            SafeText(*path + ": " + bytes.error().message, 512)};
+  }
+  auto accepted = status::AcceptStatusListToken(*bytes, trust, now, ao);
+  if (!accepted) {
+    const Error& e = accepted.error();
+    return {std::nullopt, e.reason == "expired" ? "stale" : std::string(e.reason_code()), e.message};
+  }
+  r.accepted = std::move(*accepted);
+  return r;
+}
+
+}  // namespace
+
+Result<std::vector<StatusCheck>> Wallet::UpdateStatus(const std::string& tokens_dir, const keys::TrustList& trust,
+                                                      int64_t now) {
+  WQ_ASSIGN(std::vector<CredentialSummary> all, List());
+  std::map<std::string, ReadToken> tokens;  // by URI: each list is read and verified once
+  std::vector<StatusCheck> out;
+  WQ_ASSIGN(storage::Transaction tx, impl_->db.Begin());
+  WQ_ASSIGN(storage::Statement upd, impl_->db.Prepare("UPDATE credentials SET status_state = ?2, status_iat = ?3, "
+                                                      "status_checked_at = ?4 WHERE id = ?1"));
+  for (const CredentialSummary& s : all) {
+    StatusCheck c;
+    c.id = s.id;
+    c.held = s.held_status;
+    c.outcome = "unknown";
+    if (!s.status) {
+      c.reason = "no_status_reference";
+      c.detail = "the credential names no status list";
+      out.push_back(std::move(c));
+      continue;
+    }
+    auto it = tokens.find(s.status->uri);
+    if (it == tokens.end())
+      it = tokens.emplace(s.status->uri, ReadListToken(tokens_dir, s.status->uri, trust, now)).first;
+    const ReadToken& t = it->second;
+    if (!t.accepted) {
+      c.reason = t.reason;
+      c.detail = t.detail;
+      out.push_back(std::move(c));
+      continue;
+    }
+    const status::VerifiedStatusList& token = t.accepted->token;
+    c.token_iat = token.claims().iat;
+    auto answer = status::CheckStatus(token, s.status->uri, s.status->idx, now);
+    if (!answer) {
+      c.reason = "wrong_list";
+      c.detail = "the file for " + Quoted(s.status->uri) + " holds the token of " + Quoted(token.claims().sub);
+      out.push_back(std::move(c));
+      continue;
+    }
+    HeldStatus said = HeldStatus::kUnchecked;
+    switch (answer->outcome) {
+      case status::StatusOutcome::kValid: said = HeldStatus::kValid; break;
+      case status::StatusOutcome::kInvalid: said = HeldStatus::kRevoked; break;
+      case status::StatusOutcome::kSuspended: said = HeldStatus::kSuspended; break;
+      case status::StatusOutcome::kOther: c.reason = "status_other"; break;
+      case status::StatusOutcome::kUnknown: c.reason = "stale"; break;
+      case status::StatusOutcome::kIndexOutOfRange: c.reason = "index_out_of_range"; break;
+    }
+    c.detail = SafeText(answer->detail, 512);
+    if (said == HeldStatus::kUnchecked) {
+      out.push_back(std::move(c));
+      continue;
+    }
+    if (token.claims().iat < s.status_iat) {
+      c.reason = "older_token";
+      c.detail = "the token (iat " + std::to_string(token.claims().iat) +
+                 ") is older than the one the held state came "
+                 "from (iat " +
+                 std::to_string(s.status_iat) + ")";
+      out.push_back(std::move(c));
+      continue;
+    }
+    c.outcome = std::string(HeldStatusName(said));
+    // Revocation is final: no token brings a revoked credential back.
+    c.held = s.held_status == HeldStatus::kRevoked ? HeldStatus::kRevoked : said;
+    WQ_TRY(upd.Reset());
+    WQ_TRY(upd.BindInt64(1, s.id));
+    WQ_TRY(upd.BindInt64(2, static_cast<int64_t>(c.held)));
+    WQ_TRY(upd.BindInt64(3, static_cast<int64_t>(std::min<uint64_t>(token.claims().iat, INT64_MAX))));
+    WQ_TRY(upd.BindInt64(4, now));
+    WQ_TRY(upd.Run());
+    out.push_back(std::move(c));
+  }
+  WQ_TRY(tx.Commit());
+  return out;
+}
+
+Result<std::vector<BackupDocument>> Wallet::BackupDocuments() {
+  WQ_ASSIGN(storage::Statement st,
+            impl_->db.Prepare("SELECT doc_type, agency_id, valid_until, status_uri, status_idx, batch, issuer_signed "
+                              "FROM credentials ORDER BY id"));
+  std::vector<BackupDocument> docs;
+  while (true) {
+    WQ_ASSIGN(bool row, st.Step());
+    if (!row) break;
+    BackupCredential c;
+    WQ_ASSIGN(std::string doc_type, st.ColumnText(0));
+    WQ_ASSIGN(std::string agency, st.ColumnText(1));
+    WQ_ASSIGN(c.valid_until, st.ColumnInt64(2));
+    if (!st.ColumnIsNull(3)) {
+      WQ_ASSIGN(c.status_uri, st.ColumnText(3));
+      WQ_ASSIGN(int64_t idx, st.ColumnInt64(4));
+      c.status_idx = static_cast<uint64_t>(std::max<int64_t>(idx, 0));
+    }
+    if (!st.ColumnIsNull(5)) {
+      WQ_ASSIGN(c.batch, st.ColumnText(5));
+    }
+    WQ_ASSIGN(Bytes bytes, st.ColumnBlob(6));
+    WQ_ASSIGN(mdoc::ParsedIssuerSigned parsed, mdoc::ParseIssuerSigned(bytes));
+    if (!parsed.issuer_auth.payload) return Fail(Errc::kMalformed, "a stored credential has no MSO");
+    c.mso_digest = Sha256(*parsed.issuer_auth.payload);
+    // The document number as the issuer takes it: the first catalogue element whose id ends in "_number".
+    const mdoc::DocTypeSpec* spec = impl_->catalogue->Find(doc_type);
+    std::string number;
+    for (size_t e = 0; spec && e < spec->elements.size() && number.empty(); ++e) {
+      const std::string& id = spec->elements[e].id;
+      if (id.size() <= 7 || !id.ends_with("_number")) continue;
+      for (const auto& ns : parsed.name_spaces) {
+        for (const auto& item : ns.items) {
+          if (item.element_id == id && item.element_value.is_text()) number = item.element_value.text();
+        }
+      }
+    }
+    if (number.empty()) {
+      return Fail(Error(Errc::kInvalidArgument, "a " + Quoted(doc_type) + " credential carries no document number",
+                        "no_document_number"));
+    }
+    auto it = std::find_if(docs.begin(), docs.end(), [&](const BackupDocument& d) {
+      return d.agency == agency && d.document_number == number && d.doc_type == doc_type;
+    });
+    if (it == docs.end()) {
+      BackupDocument d;
+      d.agency = agency;
+      d.doc_type = doc_type;
+      d.document_number = number;
+      if (spec) {
+        d.label_en = spec->name_en;
+        d.label_ar = spec->name_ar;
+      }
+      docs.push_back(std::move(d));
+      it = docs.end() - 1;
+    }
+    it->credentials.push_back(std::move(c));
+  }
+  return docs;
 }
 
 Status Wallet::CheckIntegrity() { return impl_->db.CheckIntegrity(); }

@@ -200,6 +200,15 @@ struct ReplaceOutcome {
   ActionOutcome revoked;
 };
 
+// A holder's new phone (issuer/src/replace_device.cc): the document, the credentials the holder's old wallet
+// held (the SHA-256 of their MSO bytes, from the wallet's backup) and the new wallet's device key.
+struct DeviceReplacement {
+  std::string agency;
+  std::string document_number;
+  std::vector<Bytes> old_mso_digests;  // at least one; each must be a credential of this document
+  PublicKey new_device_key;
+};
+
 struct BatchLineResult {
   size_t line = 0;  // 1-based
   Result<IssuedRecord> result;
@@ -288,6 +297,13 @@ class Deployment {
   // Issues `input` for the same document and revokes every live credential of it as superseded, in one
   // transaction.
   Result<ReplaceOutcome> Replace(const IssueInput& input, std::string_view actor, int64_t now);
+  // Re-issues a document to a new device key from the registry's stored record (its claims as validated,
+  // the same doc type, valid until the newest live credential was, at least one day) and revokes every live
+  // credential of it as device_replaced, in one transaction, logged like Replace. Refused, writing nothing:
+  // "unknown_document", "other_agency", "unknown_credential" (a digest names no credential of the document),
+  // "nothing_to_replace" (none of the credentials named is live:
+  // a replayed request re-issues nothing), "document_suspended", "invalid_device_key".
+  Result<ReplaceOutcome> ReplaceDevice(const DeviceReplacement& request, std::string_view actor, int64_t now);
 
   Result<PublishReport> Publish(const PublishOptions& options);
   // A document's credentials and staged records; kNotFound (unknown_document) when it has neither.
@@ -328,6 +344,9 @@ class Deployment {
   Status CancelStaged(std::string_view pickup_id, std::string_view actor, int64_t now);
 
  private:
+  // Replace with the revocation reason given (Replace: superseded; ReplaceDevice: device_replaced).
+  Result<ReplaceOutcome> ReplaceFor(const IssueInput& input, status::RevocationReason reason, std::string_view actor,
+                                    int64_t now);
   struct Impl;
   explicit Deployment(std::unique_ptr<Impl> impl);
   internal::Core& core();  // what signers.cc and staging.cc use

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "wathiq/core/result.h"

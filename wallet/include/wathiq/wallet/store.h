@@ -12,6 +12,13 @@
 //    transaction: the whole credential or none of it.
 //  - A damaged or truncated database file is an Error (kMalformed or kPermission), never a crash.
 //  - Presentations are built by PresentCredential (wallet/presentation.h) and signed through the keystore.
+//  - Status of the citizen's own documents: UpdateStatus reads the published token of each credential's
+//    status list from a folder laid out like the issuer's public folder (<dir>/<host>/<path>, the same
+//    spelling docs/PUBLICATION.md gives), accepts it only through status::AcceptStatusListToken (the
+//    verifier's own acceptance: the agency's status-list signer from the trust list, sub, exp, iat) and
+//    stores the last known state per credential, so a revoked or suspended document is refused offline
+//    ("credential_revoked", "credential_suspended", kState). The stored state moves only with a token at
+//    least as new (iat) as the one it came from, and revoked is final.
 // Thread-safety: a Wallet is used by one thread at a time. The keystore must outlive the Wallet.
 #pragma once
 
@@ -25,6 +32,7 @@
 #include "wathiq/core/result.h"
 #include "wathiq/keys/secret_text.h"
 #include "wathiq/keys/trust.h"
+#include "wathiq/keys/trust_list.h"
 #include "wathiq/mdoc/catalogue.h"
 #include "wathiq/mdoc/mdoc.h"
 #include "wathiq/wallet/keystore.h"
@@ -58,6 +66,11 @@ struct BatchStatus {
   bool needs_refill = false;  // usable_now < WalletOptions::refill_below
 };
 
+// The last known state of a credential from its status list (UpdateStatus); kUnchecked until a token said.
+enum class HeldStatus { kUnchecked, kValid, kSuspended, kRevoked };
+// "unchecked", "valid", "suspended", "revoked".
+std::string_view HeldStatusName(HeldStatus status);
+
 struct CredentialSummary {
   int64_t id = 0;
   std::string doc_type;
@@ -70,6 +83,42 @@ struct CredentialSummary {
   int64_t imported_at = 0;
   std::string batch;    // empty: an ordinary credential, presented any number of times
   int64_t used_at = 0;  // a batch credential: when it was presented (0: not yet)
+  HeldStatus held_status = HeldStatus::kUnchecked;
+  uint64_t status_iat = 0;        // the iat of the token the held state came from
+  int64_t status_checked_at = 0;  // when that token was read (0: never)
+};
+
+// One credential's answer in one UpdateStatus round.
+struct StatusCheck {
+  int64_t id = 0;
+  // This round: "valid", "revoked", "suspended", or "unknown" with `reason`: "no_status_reference",
+  // "no_token" (no file for the list), "stale" (the token expired), "older_token" (older than the one the
+  // held state came from), "wrong_list" (the file holds another list's token), "index_out_of_range",
+  // "status_other", or an acceptance refusal ("bad_signature", "unknown_signer", "signer_not_authorized",
+  // "certificate_invalid", "unknown_list", "not_yet_valid", "malformed", "limit", "unreadable").
+  std::string outcome;
+  std::string reason;
+  std::string detail;                        // escaped, capped
+  HeldStatus held = HeldStatus::kUnchecked;  // the stored last known state after this round
+  uint64_t token_iat = 0;                    // the iat of the token read this round (0: none accepted)
+};
+
+// What a backup holds of one credential (wallet/backup.h): enough for the issuer to find it, nothing of its
+// claims but the document number.
+struct BackupCredential {
+  std::string status_uri;  // empty: none
+  uint64_t status_idx = 0;
+  Bytes mso_digest;  // SHA-256 of the MSO bytes the issuer signed (the registry's mso_digest)
+  int64_t valid_until = 0;
+  std::string batch;
+};
+struct BackupDocument {
+  std::string agency;
+  std::string doc_type;
+  std::string document_number;  // the first catalogue element whose id ends in "_number" (the issuer's rule)
+  std::string label_en;         // the catalogue's name of the document type
+  std::string label_ar;
+  std::vector<BackupCredential> credentials;
 };
 
 struct ShownElement {
@@ -119,6 +168,17 @@ class Wallet {
   // presents it. "batch_exhausted" (kNotFound) when none is left.
   Result<PresentedQr> PresentFromBatch(std::string_view batch, const DisclosureChoice& choice, PresentOptions options);
   Result<BatchStatus> Batch(std::string_view batch, int64_t now);
+
+  // Reads the status token of every credential's list from `tokens_dir` (<dir>/<host>/<path> per status
+  // URI), accepts it against `trust` at `now`, and stores the last known state. Never fails for a bad or
+  // missing token (that credential's answer is "unknown" with the reason); fails only when the store does.
+  Result<std::vector<StatusCheck>> UpdateStatus(const std::string& tokens_dir, const keys::TrustList& trust,
+                                                int64_t now);
+
+  // The documents this wallet holds, grouped by (agency, document number), for a backup (wallet/backup.h).
+  // kInvalidArgument "no_document_number" when a credential has no element the issuer would take as its
+  // number.
+  Result<std::vector<BackupDocument>> BackupDocuments();
 
   // Full page-HMAC and b-tree check (after a restore or a crash).
   Status CheckIntegrity();
