@@ -540,8 +540,8 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
       ->check(CLI::Range(int64_t{0}, int64_t{366} * kDay))
       ->capture_default_str();
   verify->add_option("--status", vo->status_paths,
-                     "a status-list token file, or a folder of *.cwt tokens (repeatable); without it every "
-                     "status is unknown");
+                     "a status-list token file, a folder of *.cwt tokens, or a published folder (repeatable); "
+                     "without it every status is unknown");
   verify->add_option("--catalogue", vo->catalogue.dir, "labels from this catalogue directory instead of the default");
 
   auto co = std::make_shared<ChallengeOpts>();

@@ -48,7 +48,7 @@ Result<std::shared_ptr<const keys::TrustList>> LoadTrust(const Ctx& ctx, const s
   keys::TrustListPolicy policy;
   policy.now = ctx.Now();
   auto tl = keys::TrustList::Load(tl_bytes, root, policy);
-  if (!tl) return Fail(tl.error().ToError());
+  if (!tl) return Fail(tl.error());
   return *tl;
 }
 

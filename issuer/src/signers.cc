@@ -313,7 +313,7 @@ Result<TrustListRecord> Deployment::RecordTrustList(ByteView signed_trust_list, 
   policy.now = now;
   auto loaded = keys::TrustList::Load(signed_trust_list, root, policy);
   if (!loaded) {
-    Error e = loaded.error().ToError();
+    Error e = loaded.error();
     if (e.reason.empty()) e.reason = "bad_trust_list";
     return Wrap("the trust list", e);
   }

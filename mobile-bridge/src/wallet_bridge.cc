@@ -260,7 +260,7 @@ int wathiq_wallet_import(wathiq_wallet* wallet, const uint8_t* issuer_signed, si
     policy.now = now;
     auto tl = wathiq::keys::TrustList::Load(wathiq::ByteView(trust_list, trust_list_len), *root, policy);
     if (!tl) {
-      wathiq::Error e = tl.error().ToError();
+      wathiq::Error e = tl.error();
       return Error(error_json, WATHIQ_ERR_REJECTED, e.reason_code(), e.message);
     }
     auto s = w.Import(wathiq::ByteView(issuer_signed, issuer_signed_len), **tl, now);

@@ -6,7 +6,9 @@
 
 #include "mdoc/mdoc_test_util.h"
 #include "support/status_fixture.h"
+#include "wathiq/core/file.h"
 #include "wathiq/keys/keystore.h"
+#include "wathiq/keys/status_uri.h"
 #include "wathiq/mdoc/qr.h"
 #include "wathiq/verifier/verifier.h"
 
@@ -17,7 +19,6 @@ namespace vf = wathiq::verifier;
 namespace qr = wathiq::mdoc::qr;
 
 namespace {
-
 
 std::string Refusal(const Result<vf::TokenAccepted>& r) {
   REQUIRE_FALSE(r);
@@ -31,7 +32,8 @@ vf::StatusValue At(const vf::StatusStore& s, const std::string& uri, uint64_t id
 
 }  // namespace
 
-TEST_CASE("status store: valid, revoked, suspended, unknown and out of range from one real token", "[verifier][status]") {
+TEST_CASE("status store: valid, revoked, suspended, unknown and out of range from one real token",
+          "[verifier][status]") {
   auto pki = MustMakeTestPki();
   const auto& paci = pki.agency("paci");
   vf::StatusStore store(pki.trust_list);
@@ -88,7 +90,8 @@ TEST_CASE("status store: valid, revoked, suspended, unknown and out of range fro
   }
 }
 
-TEST_CASE("status store: tokens that must not answer are refused, each with its reason", "[verifier][status][negative]") {
+TEST_CASE("status store: tokens that must not answer are refused, each with its reason",
+          "[verifier][status][negative]") {
   auto pki = MustMakeTestPki();
   const auto& paci = pki.agency("paci");
   const auto& moi = pki.agency("moi-traffic");
@@ -114,8 +117,12 @@ TEST_CASE("status store: tokens that must not answer are refused, each with its 
         "certificate_invalid");
   // PACI's kid, MoI's key: the signature does not verify.
   {
-    status::StatusListClaims c{uri, static_cast<uint64_t>(pki.now - 60), static_cast<uint64_t>(pki.now + kDay), 3600,
-                               std::nullopt, status::LogCheckpointRef{"wathiq.example/log", 0, {}}};
+    status::StatusListClaims c{uri,
+                               static_cast<uint64_t>(pki.now - 60),
+                               static_cast<uint64_t>(pki.now + kDay),
+                               3600,
+                               std::nullopt,
+                               status::LogCheckpointRef{"wathiq.example/log", 0, {}}};
     auto forged = status::SignStatusListToken(c, list, moi.status_key, paci.status_cert.kid());
     REQUIRE(forged);
     CHECK(Refusal(store.AddToken(*forged, pki.now)) == "bad_signature");
@@ -124,8 +131,8 @@ TEST_CASE("status store: tokens that must not answer are refused, each with its 
   {
     auto key = keys::KeyHandle::GenerateSoftware(Alg::kES256, "rogue");
     REQUIRE(key);
-    auto cert = pki.Issue(keys::CertRole::kStatusListSigner, key->cached_public_key(), "Rogue", pki.now - kDay,
-                          pki.now + kDay);
+    auto cert =
+        pki.Issue(keys::CertRole::kStatusListSigner, key->cached_public_key(), "Rogue", pki.now - kDay, pki.now + kDay);
     REQUIRE(cert);
     TestAgency rogue;
     rogue.status_key = std::move(*key);
@@ -179,7 +186,8 @@ TEST_CASE("status store: bounded against hostile token files", "[verifier][statu
   dir.Write("good2.cwt", MustSignStatusToken(paci, list, paci.status_prefix + "/2", pki.now - 60));
   dir.Write("good3.cwt", MustSignStatusToken(paci, list, paci.status_prefix + "/3", pki.now - 60));
 
-  vf::StatusLoadReport r = store.Load({dir.path().string(), (dir.path() / "missing.cwt").string(), "/dev/null"}, pki.now);
+  vf::StatusLoadReport r =
+      store.Load({dir.path().string(), (dir.path() / "missing.cwt").string(), "/dev/null"}, pki.now);
   std::map<std::string, std::string> reasons;
   for (const auto& f : r.refused) reasons[fs::path(f.source).filename().string()] = f.reason;
   INFO(vf::StatusLoadReportJson(r).dump(2));
@@ -199,10 +207,53 @@ TEST_CASE("status store: bounded against hostile token files", "[verifier][statu
   CHECK(j["refused"].size() == 7);
 }
 
+TEST_CASE("status store: a published folder is read where a static web server serves each list", "[verifier][status]") {
+  auto pki = MustMakeTestPki();
+  const auto& paci = pki.agency("paci");
+  test::TempDir pub("published");
+  auto list = MustStatusList();
+  REQUIRE(list.Set(3, status::kStatusInvalid));
+  auto place = [&](const std::string& uri, const Bytes& token) {
+    auto path = keys::StatusUriPath(pub.path(), uri);
+    REQUIRE(path);
+    fs::create_directories(path->parent_path());
+    REQUIRE(WriteFileAtomically(path->string(), token, WriteMode::kReplace));
+  };
+  place(paci.status_prefix + "/1", MustSignStatusToken(paci, list, paci.status_prefix + "/1", pki.now - 60));
+  place(paci.status_prefix + "/2",
+        MustSignStatusToken(paci, MustStatusList(), paci.status_prefix + "/2", pki.now - 60));
+  // What else a publish folder holds is not read as a token: a writer's temporary file, files outside every
+  // status prefix (checkpoint, tiles), a symbolic link.
+  REQUIRE(WriteFileAtomically(keys::StatusUriPath(pub.path(), paci.status_prefix)->string() + "/.1.tmp-abc",
+                              AsBytes("partial"), WriteMode::kReplace));
+  fs::create_directories(pub.path() / "log.example" / "tile");
+  pub.Write("log.example/checkpoint", "not a token");
+  fs::create_symlink("/dev/zero", *keys::StatusUriPath(pub.path(), paci.status_prefix + "/zero"));
+
+  vf::StatusStore store(pki.trust_list);
+  vf::StatusLoadReport r = store.Load({pub.path().string()}, pki.now);
+  INFO(vf::StatusLoadReportJson(r).dump(2));
+  CHECK(r.accepted.size() == 2);
+  CHECK(r.refused.empty());
+  CHECK(At(store, paci.status_prefix + "/1", 3, pki.now) == vf::StatusValue::kRevoked);
+  CHECK(At(store, paci.status_prefix + "/1", 4, pki.now) == vf::StatusValue::kValid);
+  CHECK(At(store, paci.status_prefix + "/2", 3, pki.now) == vf::StatusValue::kValid);
+
+  // Bounded: a folder with more files than the cap reads no more than the cap.
+  vf::StatusStoreOptions few;
+  few.max_files = 1;
+  vf::StatusStore small(pki.trust_list, few);
+  vf::StatusLoadReport capped = small.Load({pub.path().string()}, pki.now);
+  CHECK(capped.accepted.size() == 1);
+  REQUIRE(capped.refused.size() == 1);
+  CHECK(capped.refused[0].reason == "limit");
+}
+
 TEST_CASE("verifier with a status store: the verdict follows the signed token", "[verifier][status]") {
   auto pki = MustMakeTestPki();
   const auto& paci = pki.agency("paci");
-  auto opened = vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>());
+  auto opened =
+      vf::Verifier::Open(pki.trust_list_bytes, pki.root_cert, {}, pki.now, std::make_shared<vf::MemoryState>());
   REQUIRE(opened);
   vf::Verifier v = std::move(*opened);
   auto store = std::make_shared<vf::StatusStore>(v.shared_trust_list());
@@ -256,8 +307,9 @@ TEST_CASE("verifier with a status store: the verdict follows the signed token", 
     REQUIRE(store->AddToken(MustSignStatusToken(pki.agency("moi-traffic"), moi_list,
                                                 pki.agency("moi-traffic").status_list_uri, pki.now - 60),
                             pki.now));
-    for (std::string uri : {pki.agency("moi-traffic").status_list_uri, std::string("https://status.other.example/lists/1"),
-                            paci.status_prefix + "7", paci.status_prefix + "/%31", paci.status_prefix + "/../x"}) {
+    for (std::string uri :
+         {pki.agency("moi-traffic").status_list_uri, std::string("https://status.other.example/lists/1"),
+          paci.status_prefix + "7", paci.status_prefix + "/%31", paci.status_prefix + "/../x"}) {
       INFO(uri);
       auto c = IssueCivilId(pki, [&](mdoc::IssueRequest& r) { r.status->uri = uri; });
       auto p = mdoc::ParseIssuerSigned(c.issuer_signed);

@@ -6,6 +6,7 @@
 
 #include "wathiq/core/text.h"
 #include "wathiq/keys/keystore.h"
+#include "wathiq/keys/status_uri.h"
 #include "wathiq/status/accept.h"
 #include "wathiq/status/token.h"
 
@@ -80,6 +81,49 @@ Result<TokenAccepted> StatusStore::AddToken(ByteView token, int64_t now, std::st
   return out;
 }
 
+// The files under each of the trust list's status prefixes inside a published folder: regular files only
+// (no symbolic link is followed), hidden names (a writer's temporaries) skipped, bounded by max_files.
+std::vector<std::string> StatusStore::PublishedTokenFiles(
+    const std::string& root, size_t already,
+    const std::function<void(const std::string&, const char*, const std::string&)>& refuse) const {
+  std::vector<std::string> found;
+  for (const auto& agency : trust_->agencies()) {
+    for (const auto& prefix : agency.status_prefixes) {
+      auto base = keys::StatusUriPath(root, prefix);
+      if (!base) continue;  // the trust list holds only URIs in the grammar
+      std::error_code ec;
+      const fs::file_status st = fs::symlink_status(*base, ec);
+      if (ec || !fs::exists(st)) continue;  // this agency publishes nothing here
+      if (fs::is_regular_file(st)) {
+        found.push_back(base->string());
+        continue;
+      }
+      if (!fs::is_directory(st)) continue;
+      fs::recursive_directory_iterator it(*base, fs::directory_options::none, ec), end;
+      for (; !ec && it != end; it.increment(ec)) {
+        if (it.depth() > 16) {
+          it.disable_recursion_pending();
+          continue;
+        }
+        if (it->path().filename().string().starts_with(".")) {
+          if (it->is_directory(ec)) it.disable_recursion_pending();
+          continue;
+        }
+        std::error_code ec2;
+        if (!it->is_regular_file(ec2) || it->is_symlink(ec2)) continue;
+        if (already + found.size() >= options_.max_files) {
+          refuse(root, "limit",
+                 "more than " + std::to_string(options_.max_files) + " token files; the rest are not read");
+          return found;
+        }
+        found.push_back(it->path().string());
+      }
+      if (ec) refuse(base->string(), "unreadable", "cannot list the folder: " + ec.message());
+    }
+  }
+  return found;
+}
+
 StatusLoadReport StatusStore::Load(const std::vector<std::string>& paths, int64_t now) {
   StatusLoadReport report;
   std::vector<std::string> files;
@@ -104,6 +148,7 @@ StatusLoadReport StatusStore::Load(const std::vector<std::string>& paths, int64_
         found.push_back(it->path().string());
       }
       if (ec) refuse(p, "unreadable", "cannot list the folder: " + ec.message());
+      if (found.empty() && !ec) found = PublishedTokenFiles(p, files.size(), refuse);
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
     } else if (!fs::is_regular_file(st)) {

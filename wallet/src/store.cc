@@ -535,7 +535,7 @@ ReadToken ReadListToken(const std::string& dir, const std::string& uri, const ke
             c == Errc::kNotFound ? "no_token"
             : c == Errc::kLimit  ? "limit"
                                  : "unreadable",
-            SafeText(*path + ": " + bytes.error().message, 512)};
+            SafeText(path->string() + ": " + bytes.error().message, 512)};
   }
   auto accepted = status::AcceptStatusListToken(*bytes, trust, now, ao);
   if (!accepted) {

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -40,12 +41,12 @@
 namespace wathiq::verifier {
 
 struct StatusStoreOptions {
-  size_t max_tokens = 4096;                 // lists held at once
-  uint64_t max_total_bytes = 256ull << 20;  // inflated (packed) list bytes across all lists
-  size_t max_token_bytes = size_t{4} << 20;  // one token (file)
+  size_t max_tokens = 4096;                           // lists held at once
+  uint64_t max_total_bytes = 256ull << 20;            // inflated (packed) list bytes across all lists
+  size_t max_token_bytes = size_t{4} << 20;           // one token (file)
   uint64_t max_entries = status::kDefaultMaxEntries;  // per list (2^24: 4 MiB at 2 bits)
-  size_t max_files = 16384;                 // files one Load call reads
-  int64_t max_clock_skew = 300;             // a token's iat may be this far ahead of now
+  size_t max_files = 16384;                           // files one Load call reads
+  int64_t max_clock_skew = 300;                       // a token's iat may be this far ahead of now
 };
 
 // A token that was not used, and why.
@@ -85,8 +86,12 @@ class StatusStore final : public StatusLookup {
   // Verifies one token at `now` and keeps it when it is the newest for its URI. The error's reason() is one
   // of the codes above and its message the detail.
   Result<TokenAccepted> AddToken(ByteView token, int64_t now, std::string_view source = "token");
-  // Each path is a token file (any name) or a folder whose regular files named *.cwt are read (not
-  // recursively, in name order). Never fails as a whole: every file lands in accepted or refused.
+  // Each path is a token file (any name), a folder whose regular files named *.cwt are read (not
+  // recursively, in name order), or a published folder as `wathiq issuer publish` writes it and a static
+  // web server serves it (docs/PUBLICATION.md; a folder with no *.cwt file of its own): there the files
+  // under each of the trust list's status prefixes (keys::StatusUriPath) are read, recursively, in name
+  // order. At most options.max_files files in all. Never fails as a whole: every file lands in accepted or
+  // refused.
   StatusLoadReport Load(const std::vector<std::string>& paths, int64_t now);
 
   StatusAnswer Lookup(const mdoc::StatusRef& ref, int64_t now) const override;
@@ -95,6 +100,10 @@ class StatusStore final : public StatusLookup {
   uint64_t held_bytes() const;  // packed list bytes held (the bulk of the memory)
 
  private:
+  std::vector<std::string> PublishedTokenFiles(
+      const std::string& root, size_t already,
+      const std::function<void(const std::string&, const char*, const std::string&)>& refuse) const;
+
   struct Entry {
     status::StatusList list;
     std::string agency_id;
