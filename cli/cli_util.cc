@@ -12,6 +12,8 @@
 #include <ctime>
 #include <iostream>
 
+#include "wathiq/verifier/qr_decode.h"
+
 namespace wathiq::cli {
 
 using nlohmann::json;
@@ -201,6 +203,23 @@ Status CheckOutputFolder(const std::string& dir, const std::string& what) {
     return Fail(Errc::kPermission, "folder " + dir + " for the " + what + " is not writable: " + std::strerror(errno));
   }
   return Ok();
+}
+
+Result<std::string> ReadScannedCode(const std::string& path, size_t max_text) {
+  WQ_ASSIGN(Bytes head, keys::ReadFileBytes(path, verifier::kMaxImageFileBytes));
+  const bool png = head.size() >= 8 && head[0] == 0x89 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G';
+  const bool jpeg = head.size() >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF;
+  std::string text;
+  if (png || jpeg) {
+    WQ_ASSIGN(text, verifier::DecodeQrImage(head));
+  } else {
+    text.assign(head.begin(), head.end());
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  }
+  if (text.size() > max_text) {
+    return Fail(Errc::kLimit, path + ": more than " + std::to_string(max_text) + " characters");
+  }
+  return text;
 }
 
 Status CheckNewOutput(const std::string& path, const std::string& what) {

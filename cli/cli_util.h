@@ -90,6 +90,9 @@ bool EndsWith(const std::string& s, std::string_view suffix);
 // folder exists and is writable. kState if it exists, kNotFound / kInvalidArgument / kPermission for the
 // folder. Commands that write several outputs check them all first, so none is left without the others.
 Status CheckNewOutput(const std::string& path, const std::string& what);
+// A scanned code handed over as a file: a PNG or JPEG image of the QR (decoded by the verifier's bounded
+// decoder) or its text (one line; the trailing newline dropped). At most `max_text` characters of text.
+Result<std::string> ReadScannedCode(const std::string& path, size_t max_text);
 // The same for a folder that files will be created in.
 Status CheckOutputFolder(const std::string& dir, const std::string& what);
 Status WriteCert(const std::string& path, const keys::Certificate& c);

@@ -16,8 +16,8 @@
 #include "issuer_cmd.h"
 #include "wallet_cmd.h"
 #include "wathiq/core/text.h"
-#include "wathiq/keys/trust_list.h"
 #include "wathiq/issuer/issuance.h"
+#include "wathiq/keys/trust_list.h"
 #include "wathiq/mdoc/catalogue.h"
 #include "wathiq/mdoc/mdoc.h"
 #include "wathiq/mdoc/qr.h"
@@ -92,8 +92,10 @@ Result<cbor::Value> MsoOf(const mdoc::ParsedIssuerSigned& is) {
 
 Result<std::pair<mdoc::ParsedIssuerSigned, std::string>> LoadCredential(const Bytes& bytes, const std::string& name) {
   if (auto single = mdoc::ParseIssuerSigned(bytes)) return std::make_pair(std::move(*single), std::string());
-  else if (auto docs = mdoc::ParseDeviceResponse(bytes)) return std::make_pair(std::move(docs->front().issuer_signed), docs->front().doc_type);
-  else return Fail(Errc::kMalformed, name + " is neither an IssuerSigned nor a DeviceResponse: " + single.error().message);
+  else if (auto docs = mdoc::ParseDeviceResponse(bytes))
+    return std::make_pair(std::move(docs->front().issuer_signed), docs->front().doc_type);
+  else
+    return Fail(Errc::kMalformed, name + " is neither an IssuerSigned nor a DeviceResponse: " + single.error().message);
 }
 
 struct TrustOpts {
@@ -127,8 +129,9 @@ void AddTrustOptions(CLI::App* c, TrustOpts& t) {
   c->add_option("--state", t.state_dir,
                 "the verifier's state folder: trust list held, challenges shown, presentations accepted "
                 "(default $WATHIQ_STATE_DIR, else ~/.local/state/wathiq/verifier)");
-  c->add_option("--min-sequence", t.min_sequence, "refuse trust lists below this sequence (the state folder "
-                                                  "already refuses any below the one it holds)");
+  c->add_option("--min-sequence", t.min_sequence,
+                "refuse trust lists below this sequence (the state folder "
+                "already refuses any below the one it holds)");
   c->add_option("--grace-hours", t.grace_hours, "hours past the trust list's next_update verdicts are still given")
       ->check(CLI::Range(int64_t{0}, int64_t{720}))
       ->capture_default_str();
@@ -149,8 +152,9 @@ Status RunIssue(const Ctx& ctx, const IssueOpts& o) {
   if (!o.deployment.empty()) {
     if (!o.cert.empty() || !o.signer.file.empty() || o.signer.pkcs11() || !o.status_uri.empty() || o.status_idx >= 0 ||
         !o.catalogue_dir.empty()) {
-      return Fail(Errc::kInvalidArgument, "with --deployment the deployment's signer, status lists and catalogue are "
-                                          "used: drop --signer-*, --status-*, --catalogue");
+      return Fail(Errc::kInvalidArgument,
+                  "with --deployment the deployment's signer, status lists and catalogue are "
+                  "used: drop --signer-*, --status-*, --catalogue");
     }
     DeploymentIssueArgs a;
     a.deployment = o.deployment;
@@ -199,8 +203,8 @@ Status RunIssue(const Ctx& ctx, const IssueOpts& o) {
   WQ_ASSIGN(issuer::IssuedCredential issued, issuer::IssueRecord(*catalogue, desk, r));
   const Bytes& credential = issued.issuer_signed;
   WQ_TRY(keys::WriteFileAtomically(o.out, credential, keys::WriteMode::kCreateNew, 0600));
-  json j{{"command", "issue"}, {"docType", r.doc_type}, {"elements", issued.element_ids.size()}, {"bytes", credential.size()},
-         {"kid", ToHex(desk.kid())}, {"out", o.out}};
+  json j{{"command", "issue"},         {"docType", r.doc_type},    {"elements", issued.element_ids.size()},
+         {"bytes", credential.size()}, {"kid", ToHex(desk.kid())}, {"out", o.out}};
   if (r.status) j["status"] = {{"uri", r.status->uri}, {"idx", r.status->idx}};
   ctx.Success(j, "issued " + r.doc_type + ": " + std::to_string(issued.element_ids.size()) + " elements, " +
                      std::to_string(credential.size()) + " bytes -> " + o.out + "\n");
@@ -273,7 +277,8 @@ Status RunShow(const Ctx& ctx, ShowOpts& o) {
   j["elements"] = json::array();
   for (const auto& ns : is.name_spaces) {
     for (const auto& it : ns.items) {
-      j["elements"].push_back({{"nameSpace", SafeText(ns.name, 256)}, {"id", SafeText(it.element_id, 256)},
+      j["elements"].push_back({{"nameSpace", SafeText(ns.name, 256)},
+                               {"id", SafeText(it.element_id, 256)},
                                {"value", ValueJson(it.element_value)}});
       text << "  " << verifier::ElementLabel(*catalogue, doc_type, it.element_id) << ": " << ValueText(it.element_value)
            << "\n";
@@ -317,7 +322,7 @@ Status RunPresent(const Ctx& ctx, PresentOpts& o) {
   po.catalogue = catalogue;
   po.now = ctx.Now();
   if (!o.challenge.empty()) {
-    WQ_ASSIGN(std::string wqc, ReadLine(o.challenge, 8192));
+    WQ_ASSIGN(std::string wqc, ReadScannedCode(o.challenge, 8192));  // the WQC as text or as a photo
     po.challenge_text = std::move(wqc);
   }
   WQ_ASSIGN(wallet::PresentedQr q, wallet::PresentCredential(bytes, device, choice, po));
@@ -328,7 +333,8 @@ Status RunPresent(const Ctx& ctx, PresentOpts& o) {
   WQ_ASSIGN(wallet::QrCode code, wallet::EncodeQr(p.text));
   if (!o.png.empty()) WQ_TRY(wallet::WritePng(code, {}, o.png));
   if (!o.svg.empty()) WQ_TRY(wallet::WriteSvg(code, {}, o.svg));
-  if (!o.text_out.empty()) WQ_TRY(keys::WriteFileAtomically(o.text_out, AsBytes(p.text), keys::WriteMode::kReplace, 0644));
+  if (!o.text_out.empty())
+    WQ_TRY(keys::WriteFileAtomically(o.text_out, AsBytes(p.text), keys::WriteMode::kReplace, 0644));
   json j{{"command", "present"}, {"characters", p.text.size()}, {"version", code.version}, {"elements", q.disclosed}};
   std::string text = std::to_string(q.disclosed.size()) + " elements, " + std::to_string(p.text.size()) +
                      " characters, QR version " + std::to_string(code.version) + "\n";
@@ -456,7 +462,8 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   CLI::App* issue = issuer_cmd->add_subcommand("issue", "record JSON + device key + signer -> credential file");
   issue->add_option("--record", io->record, "the agency record: a JSON object of claims")->required();
   issue->add_option("--doctype", io->doc_type, "document type, e.g. kw.gov.paci.civil_id.1")->required();
-  issue->add_option("--device-key", io->device_key, "the holder's device public key (PEM, certificate or sealed key)")->required();
+  issue->add_option("--device-key", io->device_key, "the holder's device public key (PEM, certificate or sealed key)")
+      ->required();
   issue->add_option("--deployment,-d", io->deployment,
                     "issue through this deployment (`issuer init`): registry, status list, log; then give --agency "
                     "and --actor instead of --signer-*");
@@ -466,7 +473,9 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
                     "with --deployment: the document number (default: the record's first *_number element)");
   issue->add_option("--signer-cert", io->cert, "the document-signer certificate");
   AddKeyOptions(issue, io->signer, "--signer-key", "the document-signer key");
-  issue->add_option("--valid-days", io->valid_days, "validity in days")->check(CLI::Range(1, 3660))->capture_default_str();
+  issue->add_option("--valid-days", io->valid_days, "validity in days")
+      ->check(CLI::Range(1, 3660))
+      ->capture_default_str();
   issue->add_option("--status-uri", io->status_uri, "Token Status List URI");
   issue->add_option("--status-idx", io->status_idx, "index in the list (default: random)");
   issue->add_option("--catalogue", io->catalogue_dir, "a catalogue directory instead of the default");
@@ -478,8 +487,8 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   RegisterIssuerDeploymentCommands(issuer_cmd, ictx);
 
   auto wctx = std::make_shared<Ctx>();
-  CLI::App* wallet_cmd = AddGroup(app, "wallet", "citizens: the encrypted wallet; look at a credential, show it as a QR",
-                                  *wctx, exit_code);
+  CLI::App* wallet_cmd = AddGroup(
+      app, "wallet", "citizens: the encrypted wallet; look at a credential, show it as a QR", *wctx, exit_code);
   wallet_cmd->require_subcommand(1);
   RegisterWalletStoreCommands(wallet_cmd, wctx);
   auto store = std::make_shared<WalletStoreOpts>();
@@ -502,7 +511,8 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   auto po = std::make_shared<PresentOpts>();
   CLI::App* present = wallet_cmd->add_subcommand("present", "credential + device key -> WQ1 QR (PNG, text, terminal)");
   present->add_option("--credential", po->credential, "the credential file (or --id for one in the wallet)");
-  present->add_option("--id", *store_id, "a credential in the wallet (wallet list); the wallet PIN comes from --pin-file / --pin-env");
+  present->add_option("--id", *store_id,
+                      "a credential in the wallet (wallet list); the wallet PIN comes from --pin-file / --pin-env");
   present->add_option("--batch", *store_batch, "the next unused credential of this single-use batch in the wallet");
   AddWalletStoreOptions(present, *store, false);
   AddKeyOptions(present, po->device, "--device-key", "the device key bound in the credential");
@@ -513,12 +523,13 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   present->add_option("--svg", po->svg, "write the QR as SVG");
   present->add_option("--text-out", po->text_out, "write the WQ1 text");
   present->add_flag("--terminal", po->terminal, "draw the QR in the terminal");
-  present->add_option("--catalogue", po->catalogue.dir, "profiles from this catalogue directory instead of the default");
+  present->add_option("--catalogue", po->catalogue.dir,
+                      "profiles from this catalogue directory instead of the default");
   present->callback(Action(wctx, "present", [wctx, po, store, store_id, store_batch] {
     if (*store_id != 0 || !store_batch->empty()) {
       store->pin = po->device.pin;  // --pin-file / --pin-env: the wallet PIN here
-      StorePresentOpts sp{*store_id, *store_batch, po->profile, po->disclose, po->challenge, po->png, po->svg,
-                          po->text_out, po->terminal};
+      StorePresentOpts sp{*store_id, *store_batch, po->profile,  po->disclose, po->challenge,
+                          po->png,   po->svg,      po->text_out, po->terminal};
       return RunStorePresent(*wctx, *store, sp);
     }
     if (po->credential.empty()) return Status(Fail(Errc::kInvalidArgument, "give --credential or --id"));
@@ -528,8 +539,8 @@ void RegisterCredentialCommands(CLI::App& app, ExitCode& exit_code) {
   // `wathiq verify --image qr.png ...` verifies; `wathiq verify challenge ...` shows a challenge first.
   auto vctx = std::make_shared<Ctx>();
   auto vo = std::make_shared<VerifyOpts>();
-  CLI::App* verify = AddGroup(app, "verify", "officers: verify a QR offline (PNG/JPEG or text), show a challenge",
-                              *vctx, exit_code);
+  CLI::App* verify =
+      AddGroup(app, "verify", "officers: verify a QR offline (PNG/JPEG or text), show a challenge", *vctx, exit_code);
   verify->require_subcommand(0, 1);
   verify->add_option("--image", vo->image, "a photo or screenshot of the QR (PNG or JPEG)");
   verify->add_option("--text", vo->text_file, "a file with the WQ1 text");

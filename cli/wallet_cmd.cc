@@ -436,9 +436,7 @@ Status RunStorePresent(const Ctx& ctx, const WalletStoreOpts& o, const StorePres
   wallet::PresentOptions po;
   po.now = ctx.Now();
   if (!p.challenge.empty()) {
-    WQ_ASSIGN(Bytes b, keys::ReadFileBytes(p.challenge, 8192));
-    std::string wqc(b.begin(), b.end());
-    while (!wqc.empty() && (wqc.back() == '\n' || wqc.back() == '\r')) wqc.pop_back();
+    WQ_ASSIGN(std::string wqc, ReadScannedCode(p.challenge, 8192));  // the WQC as text or as a photo
     po.challenge_text = std::move(wqc);
   }
   if ((p.id != 0) == !p.batch.empty()) return Fail(Errc::kInvalidArgument, "give one of --id or --batch");

@@ -8,6 +8,7 @@
 #include "cli/cli_fixture.h"
 #include "mdoc/mdoc_test_util.h"
 #include "wathiq/core/base45.h"
+#include "wathiq/core/file.h"
 #include "wathiq/core/zlib.h"
 #include "wathiq/keys/keystore.h"
 #include "wathiq/mdoc/qr.h"
@@ -25,8 +26,7 @@ TEST_CASE("CLI: issuer issue, wallet show and present, verify from the PNG", "[c
   const std::string& trust = folder.trust;
 
   // Three days and no status reference: a short-lived credential, which verifiers accept without a list.
-  auto issue = RunCli("issuer --json issue" + folder.IssueArgs() +
-                   " --valid-days 3 --out " + at("civil-id.mdoc"));
+  auto issue = RunCli("issuer --json issue" + folder.IssueArgs() + " --valid-days 3 --out " + at("civil-id.mdoc"));
   INFO(issue.text);
   REQUIRE(issue.rc == 0);
   auto j = nlohmann::json::parse(issue.text.substr(issue.text.find('{')), nullptr, false);
@@ -34,12 +34,11 @@ TEST_CASE("CLI: issuer issue, wallet show and present, verify from the PNG", "[c
   CHECK(j["elements"] == 11);  // nine supplied, two age_over derived
 
   // Refuses to overwrite, and refuses a record that breaks a rule (naming it).
-  CHECK(RunCli("issuer issue" + folder.IssueArgs() + " --out " +
-            at("civil-id.mdoc")).rc != 0);
+  CHECK(RunCli("issuer issue" + folder.IssueArgs() + " --out " + at("civil-id.mdoc")).rc != 0);
   REQUIRE(keys::WriteFileAtomically(at("bad.json"), AsBytes(R"({"full_name_en": "X"})"), keys::WriteMode::kReplace));
   auto bad = RunCli("issuer issue --record " + at("bad.json") + " --doctype kw.gov.paci.civil_id.1 --device-key " +
-                 at("device.wqkey") + " --signer-cert " + at("ds.pem") + " --signer-key " + at("ds.wqkey") + " --out " +
-                 at("bad.mdoc"));
+                    at("device.wqkey") + " --signer-cert " + at("ds.pem") + " --signer-key " + at("ds.wqkey") +
+                    " --out " + at("bad.mdoc"));
   CHECK(bad.rc == 2);
   CHECK_THAT(bad.text, Catch::Contains("missing required element 'civil_id_number'"));
 
@@ -55,7 +54,7 @@ TEST_CASE("CLI: issuer issue, wallet show and present, verify from the PNG", "[c
   CHECK_THAT(unverified.text, Catch::Contains("UNVERIFIED"));
 
   auto present = RunCli("wallet present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
-                     " --profile checkpoint_identity --png " + at("qr.png") + " --text-out " + at("qr.txt"));
+                        " --profile checkpoint_identity --png " + at("qr.png") + " --text-out " + at("qr.txt"));
   INFO(present.text);
   REQUIRE(present.rc == 0);
   auto verify = RunCli("verify --json --image " + at("qr.png") + trust);
@@ -87,8 +86,8 @@ TEST_CASE("CLI: issuer issue, wallet show and present, verify from the PNG", "[c
   INFO(small.text);
   REQUIRE(small.rc == 0);
   CHECK(nlohmann::json::parse(small.text.substr(small.text.find('{')))["elements"] == 6);
-  auto small_qr = RunCli("wallet --json present --credential " + at("qr-id.mdoc") + " --device-key " + at("device.wqkey") +
-                      " --profile checkpoint_identity --text-out " + at("small.txt"));
+  auto small_qr = RunCli("wallet --json present --credential " + at("qr-id.mdoc") + " --device-key " +
+                         at("device.wqkey") + " --profile checkpoint_identity --text-out " + at("small.txt"));
   INFO(small_qr.text);
   REQUIRE(small_qr.rc == 0);
   auto sj = nlohmann::json::parse(small_qr.text.substr(small_qr.text.find('{')));
@@ -97,7 +96,8 @@ TEST_CASE("CLI: issuer issue, wallet show and present, verify from the PNG", "[c
   CHECK(RunCli("verify --text " + at("small.txt") + trust).rc == 0);
   REQUIRE(RunCli(issue_args + " --only checkpoint_identity --valid-days 365 --out " + at("long.mdoc")).rc == 0);
   REQUIRE(RunCli("wallet present --credential " + at("long.mdoc") + " --device-key " + at("device.wqkey") +
-              " --profile checkpoint_identity --text-out " + at("long.txt")).rc == 0);
+                 " --profile checkpoint_identity --text-out " + at("long.txt"))
+              .rc == 0);
   auto unlisted = RunCli("verify --text " + at("long.txt") + trust);
   CHECK_THAT(unlisted.text, Catch::Contains("cannot_confirm_status") && Catch::Contains("no status reference"));
   CHECK(RunCli(issue_args + " --only no_such_profile --out " + at("x.mdoc")).rc != 0);
@@ -105,8 +105,27 @@ TEST_CASE("CLI: issuer issue, wallet show and present, verify from the PNG", "[c
   // Challenge mode through files.
   REQUIRE(RunCli("verify challenge --name Checkpoint-7 --out " + at("wqc.txt")).rc == 0);
   REQUIRE(RunCli("wallet present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
-              " --disclose full_name_en --challenge " + at("wqc.txt") + " --text-out " + at("answer.txt")).rc == 0);
+                 " --disclose full_name_en --challenge " + at("wqc.txt") + " --text-out " + at("answer.txt"))
+              .rc == 0);
   CHECK(RunCli("verify --text " + at("answer.txt") + " --challenge " + at("wqc.txt") + trust).rc == 0);
+  // The challenge scanned as a photo: the wallet reads the WQC from the PNG the officer's screen shows.
+  REQUIRE(RunCli("verify challenge --name Checkpoint-8 --out " + at("wqc-photo.txt") + " --png " + at("wqc.png")).rc ==
+          0);
+  REQUIRE(RunCli("wallet present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
+                 " --disclose full_name_en --challenge " + at("wqc.png") + " --text-out " + at("answer-photo.txt"))
+              .rc == 0);
+  CHECK(RunCli("verify --text " + at("answer-photo.txt") + " --challenge " + at("wqc-photo.txt") + trust).rc == 0);
+  // A picture with no QR in it is a clear refusal, nothing written.
+  {
+    auto png = ReadFileBytes(at("wqc.png"));
+    REQUIRE(png);
+    Bytes cut(png->begin(), png->begin() + 40);  // a PNG signature and header, nothing decodable
+    REQUIRE(WriteFileAtomically(at("blank.png"), cut, WriteMode::kReplace));
+  }
+  auto no_qr = RunCli("wallet present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
+                      " --disclose full_name_en --challenge " + at("blank.png") + " --text-out " + at("never.txt"));
+  CHECK(no_qr.rc != 0);
+  CHECK_FALSE(std::filesystem::exists(at("never.txt")));
   // The same answer again, with or without naming the challenge: answered already.
   auto replay = RunCli("verify --text " + at("answer.txt") + trust);
   CHECK(replay.rc == 1);
@@ -116,9 +135,10 @@ TEST_CASE("CLI: issuer issue, wallet show and present, verify from the PNG", "[c
   // A photographed answer does not stay fresh: the time shown comes from the state folder, not the caller.
   REQUIRE(RunCli("verify challenge --name Checkpoint-7 --out " + at("wqc2.txt")).rc == 0);
   REQUIRE(RunCli("wallet present --credential " + at("civil-id.mdoc") + " --device-key " + at("device.wqkey") +
-              " --disclose full_name_en --challenge " + at("wqc2.txt") + " --text-out " + at("answer2.txt")).rc == 0);
+                 " --disclose full_name_en --challenge " + at("wqc2.txt") + " --text-out " + at("answer2.txt"))
+              .rc == 0);
   auto late = RunCli("verify --now " + std::to_string(now + 400) + " --text " + at("answer2.txt") + " --challenge " +
-                  at("wqc2.txt") + trust);
+                     at("wqc2.txt") + trust);
   CHECK(late.rc == 1);
   CHECK_THAT(late.text, Catch::Contains("presentation_stale"));
   CHECK(RunCli("verify --text " + at("answer2.txt") + " --challenge-at " + std::to_string(now + 400) + trust).rc == 2);
