@@ -1,5 +1,7 @@
 #include "wathiq/issuer/backup.h"
 
+#include "deployment_internal.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -28,7 +30,6 @@ constexpr const char* kConfigFile = "deployment.json";
 constexpr const char* kRegistryKeyFile = "registry.key";
 constexpr const char* kRegistryFile = "registry.db";
 constexpr const char* kLogKeyFile = "log.key";
-constexpr const char* kLockFile = "lock";
 constexpr const char* kManifestFile = "manifest.json";
 constexpr const char* kPublishedFile = "published-checkpoint";
 constexpr size_t kMaxSmallFile = 4u << 20;
@@ -36,32 +37,6 @@ constexpr size_t kMaxSmallFile = 4u << 20;
 Error Reasoned(Errc code, std::string message, std::string reason) {
   return Error{code, std::move(message), std::move(reason)};
 }
-
-// flock on DIR/lock, as Deployment::Open takes it (released when the descriptor closes).
-class DirLock {
- public:
-  DirLock() = default;
-  DirLock(DirLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  DirLock& operator=(DirLock&&) = delete;
-  ~DirLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  static Result<DirLock> Take(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Fail(Errc::kIo, "cannot open the deployment's lock file " + path);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd);
-      return Fail(Reasoned(Errc::kState, "another process is working on this deployment (lock " + path + ")",
-                           "deployment_locked"));
-    }
-    DirLock l;
-    l.fd_ = fd;
-    return l;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 Status SyncPath(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -339,7 +314,7 @@ Result<RestoreReport> RestoreDeployment(const std::string& backup_in, const std:
     return Fail(Errc::kIo, "cannot create " + dir_in);
   }
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  WQ_ASSIGN(DirLock lock, DirLock::Take(dir + "/" + kLockFile));
+  WQ_ASSIGN(internal::DeploymentLock lock, internal::DeploymentLock::Take(dir));
 
   // 3. The registry copy beside its target, checked, then everything renamed into place.
   std::string db_new = dir + "/" + kRegistryFile + ".restoring";

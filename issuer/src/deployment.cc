@@ -46,7 +46,6 @@ constexpr const char* kConfigFile = "deployment.json";
 constexpr const char* kRegistryKeyFile = "registry.key";
 constexpr const char* kRegistryFile = "registry.db";
 constexpr const char* kLogKeyFile = "log.key";
-constexpr const char* kLockFile = "lock";
 constexpr const char* kFilesSizeMeta = "published_files_size";
 constexpr int kSlotDrawAttempts = 4096;
 
@@ -110,36 +109,6 @@ Status CheckUri(const std::string& uri, const std::string& what) {
   if (!s) return Wrap(what, s.error());
   return Ok();
 }
-
-// ---- locking ----
-
-class LockFile {
- public:
-  LockFile() = default;
-  LockFile(LockFile&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  LockFile& operator=(LockFile&& o) noexcept {
-    std::swap(fd_, o.fd_);
-    return *this;
-  }
-  ~LockFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  static Result<LockFile> Take(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Fail(Errc::kIo, "cannot open the deployment's lock file " + path);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd);
-      return Fail(Reasoned(Errc::kState, "another process is working on this deployment (lock " + path + ")",
-                           "deployment_locked"));
-    }
-    LockFile l;
-    l.fd_ = fd;
-    return l;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // ---- agencies at run time ----
 
@@ -464,7 +433,7 @@ struct Deployment::Impl final : internal::Core {
   DeploymentConfig config;
   const mdoc::Catalogue* catalogue = nullptr;
   KeyOpener open_key;
-  LockFile lock;
+  internal::DeploymentLock lock;
   std::unique_ptr<Registry> reg;
   keys::KeyHandle log_key;
   std::optional<log::NoteSigner> note_signer;
@@ -895,7 +864,7 @@ Result<TrustInfo> Deployment::Init(const std::string& dir, const DeploymentConfi
   if (ec) return Fail(Errc::kIo, "cannot create " + dir + ": " + ec.message());
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   std::string abs_dir = fs::absolute(dir, ec).string();
-  WQ_ASSIGN(LockFile lock, LockFile::Take(abs_dir + "/" + kLockFile));
+  WQ_ASSIGN(internal::DeploymentLock lock, internal::DeploymentLock::Take(abs_dir));
   if (!config.log_key) {
     WQ_ASSIGN(log_key, keys::KeyHandle::GenerateSoftware(Alg::kEdDSA, "log " + config.log_name));
     keys::SealOptions so;
@@ -959,7 +928,7 @@ Result<Deployment> Deployment::Open(const std::string& dir, const keys::SecretTe
     return Fail(
         Reasoned(Errc::kNotFound, dir + " is not an issuer deployment (no " + kConfigFile + ")", "no_deployment"));
   }
-  WQ_ASSIGN(impl->lock, LockFile::Take(impl->dir + "/" + kLockFile));
+  WQ_ASSIGN(impl->lock, internal::DeploymentLock::Take(impl->dir));
   WQ_ASSIGN(Bytes cfg, ReadFileBytes(impl->dir + "/" + kConfigFile, 1u << 20));
   WQ_ASSIGN(impl->config, ParseDeploymentConfig(AsString(cfg), impl->dir));
   if (!impl->config.log_key) return Fail(Errc::kMalformed, "the deployment config names no log key");
@@ -1294,5 +1263,34 @@ Result<DocumentView> Deployment::Show(std::string_view number) {
   }
   return v;
 }
+
+namespace internal {
+
+DeploymentLock::DeploymentLock(DeploymentLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+
+DeploymentLock& DeploymentLock::operator=(DeploymentLock&& o) noexcept {
+  std::swap(fd_, o.fd_);
+  return *this;
+}
+
+DeploymentLock::~DeploymentLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<DeploymentLock> DeploymentLock::Take(const std::string& dir) {
+  const std::string path = dir + "/lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail(Errc::kIo, "cannot open the deployment's lock file " + path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Fail(
+        Error(Errc::kState, "another process is working on this deployment (lock " + path + ")", "deployment_locked"));
+  }
+  DeploymentLock l;
+  l.fd_ = fd;
+  return l;
+}
+
+}  // namespace internal
 
 }  // namespace wathiq::issuer

@@ -53,4 +53,18 @@ Result<KeySpec> ParseKeySpecText(std::string_view text);
 // Staging for a batch: stages `input` inside an open Work (the record is checked by core.Check first).
 Result<StagedOutcome> StageIn(Core& core, const IssueInput& input, std::string_view actor, int64_t now);
 
+// flock on <dir>/lock: one process works on a deployment at a time (Deployment::Init and Open, backup
+// restore). Released when the object is destroyed. kState, reason deployment_locked, when another holds it.
+class DeploymentLock {
+ public:
+  DeploymentLock() = default;
+  DeploymentLock(DeploymentLock&& o) noexcept;
+  DeploymentLock& operator=(DeploymentLock&& o) noexcept;
+  ~DeploymentLock();
+  static Result<DeploymentLock> Take(const std::string& dir);
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace wathiq::issuer::internal
