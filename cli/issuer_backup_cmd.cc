@@ -45,20 +45,7 @@ Status RunBackup(const Ctx& ctx, const BackupOpts& o) {
 Status RunRestore(const Ctx& ctx, const RestoreOpts& o) {
   WQ_ASSIGN(keys::SecretText pass_text, ReadSecret(o.pass, "WATHIQ_PASSPHRASE", "passphrase"));
   auto pass = std::make_shared<keys::SecretText>(std::move(pass_text));
-  SecretOpts pin = o.pin;
-  issuer::KeyOpener opener = [pass, pin](const issuer::KeySpec& spec) -> Result<keys::KeyHandle> {
-    if (!spec.file.empty()) {
-      auto k = keys::OpenSealedKeyFile(spec.file, *pass);
-      if (!k) return Wrap(spec.file, k.error());
-      return k;
-    }
-    KeyOpts k;
-    k.module = spec.pkcs11_module;
-    k.token = spec.token_label;
-    k.key_label = spec.key_label;
-    k.pin = pin;
-    return OpenKey(k);
-  };
+  const issuer::KeyOpener opener = MakeOpener(pass, o.pin);
   issuer::RestoreOptions ro;
   if (!o.checkpoint.empty()) {
     WQ_ASSIGN(Bytes b, keys::ReadFileBytes(o.checkpoint, 64 * 1024));

@@ -35,23 +35,6 @@ void AddDeploymentOptions(CLI::App* c, DeploymentOpts& d) {
   c->add_option("--pin-file", d.pin.file, "read the PIN for token keys from this file");
 }
 
-// Keys of a deployment: sealed files under the deployment passphrase, or token keys with the PIN.
-issuer::KeyOpener MakeOpener(std::shared_ptr<keys::SecretText> pass, SecretOpts pin) {
-  return [pass, pin](const issuer::KeySpec& spec) -> Result<keys::KeyHandle> {
-    if (!spec.file.empty()) {
-      auto k = keys::OpenSealedKeyFile(spec.file, *pass);
-      if (!k) return Wrap(spec.file, k.error());
-      return k;
-    }
-    KeyOpts k;
-    k.module = spec.pkcs11_module;
-    k.token = spec.token_label;
-    k.key_label = spec.key_label;
-    k.pin = pin;
-    return OpenKey(k);
-  };
-}
-
 struct Opened {
   std::shared_ptr<keys::SecretText> pass;
   issuer::Deployment deployment;
@@ -760,6 +743,22 @@ void RegisterIssuerDeploymentCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx>
     c->callback(Action(ctx, "cancel-staged", [ctx, o] { return RunCancelStaged(*ctx, *o); }));
   }
   RegisterIssuerBackupCommands(issuer_cmd, ctx);
+}
+
+issuer::KeyOpener MakeOpener(std::shared_ptr<keys::SecretText> pass, SecretOpts pin) {
+  return [pass, pin](const issuer::KeySpec& spec) -> Result<keys::KeyHandle> {
+    if (!spec.file.empty()) {
+      auto k = keys::OpenSealedKeyFile(spec.file, *pass);
+      if (!k) return Wrap(spec.file, k.error());
+      return k;
+    }
+    KeyOpts k;
+    k.module = spec.pkcs11_module;
+    k.token = spec.token_label;
+    k.key_label = spec.key_label;
+    k.pin = pin;
+    return OpenKey(k);
+  };
 }
 
 }  // namespace wathiq::cli

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli_util.h"
+#include "wathiq/issuer/deployment.h"
 
 namespace wathiq::cli {
 
@@ -23,6 +24,8 @@ struct DeploymentIssueArgs {
 Status RunDeploymentIssue(const Ctx& ctx, const DeploymentIssueArgs& args);
 // init, batch, revoke, suspend, reinstate, replace, publish, show under `wathiq issuer`.
 void RegisterIssuerDeploymentCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx> ctx);
+// Keys of a deployment: sealed files under the deployment passphrase, or token keys with the PIN.
+issuer::KeyOpener MakeOpener(std::shared_ptr<keys::SecretText> pass, SecretOpts pin);
 // backup and restore under `wathiq issuer` (issuer_backup_cmd.cc).
 void RegisterIssuerBackupCommands(CLI::App* issuer_cmd, std::shared_ptr<Ctx> ctx);
 
