@@ -10,7 +10,9 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <future>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -600,12 +602,23 @@ struct Deployment::Impl final : internal::Core {
     return out;
   }
 
-  // Issues a chunk inside an open Work. Per-record refusals are in the results; an Error return means the
-  // store failed and the Work must be rolled back.
-  Result<std::vector<Result<IssuedRecord>>> IssueChunk(const std::vector<IssueInput>& inputs, std::string_view actor,
-                                                       int64_t now, unsigned threads) override {
-    std::vector<Result<IssuedRecord>> results(inputs.size(), Fail(Errc::kInternal, "not processed"));
+  // A chunk on its way through issuance: checked and given slots (PrepareChunk, registry reads), signed
+  // (SignChunk, on threads, no registry access), stored and logged (StoreChunk, registry writes).
+  struct Built {
+    CredentialRecord rec;
+    Bytes entry;
+  };
+  struct ChunkWork {
+    std::vector<Result<IssuedRecord>> results;  // by input position; refusals are filled in early
     std::vector<Prepared> ready;
+    std::vector<Result<Built>> built;
+  };
+
+  // The registry reads of a chunk: idempotency keys, the checks of Prepare, a status-list slot for each
+  // record. It must see every earlier chunk's rows (stored, if not yet committed).
+  Result<ChunkWork> PrepareChunk(const std::vector<IssueInput>& inputs, int64_t now) {
+    ChunkWork w;
+    w.results.assign(inputs.size(), Fail(Errc::kInternal, "not processed"));
     ChunkState cs;
     std::set<std::string> keys_in_chunk;
     for (size_t i = 0; i < inputs.size(); ++i) {
@@ -613,46 +626,42 @@ struct Deployment::Impl final : internal::Core {
       if (!in.idempotency_key.empty()) {
         WQ_ASSIGN(std::optional<log::CredentialId> known, reg->FindIdempotencyKey(in.idempotency_key));
         if (known) {
-          results[i] = Existing(*known);
+          w.results[i] = Existing(*known);
           continue;
         }
         if (!keys_in_chunk.insert(in.idempotency_key).second) {
-          results[i] = Fail(
+          w.results[i] = Fail(
               Reasoned(Errc::kState, "the idempotency key repeats an earlier record", "duplicate_idempotency_key"));
           continue;
         }
       }
       auto p = Prepare(in, now);
       if (!p) {
-        results[i] = Fail(p.error());
+        w.results[i] = Fail(p.error());
         continue;
       }
       WQ_ASSIGN(Slot slot, DrawSlot(*p->agency, cs));
       p->pos = i;
       p->list_id = slot.list_id;
       p->request.status = mdoc::StatusRef{slot.uri, slot.idx};
-      ready.push_back(std::move(*p));
+      w.ready.push_back(std::move(*p));
     }
-    // Sign on `threads` threads: validation against the catalogue and the ES256 signature.
-    // Everything but the registry writes happens on the threads: the signature, the MSO digest, the holder
-    // key thumbprint and the log entry's encoding.
-    struct Built {
-      CredentialRecord rec;
-      Bytes entry;
-    };
-    std::vector<Result<Built>> built(ready.size(), Fail(Errc::kInternal, "not built"));
-    ParallelFor(ready.size(), threads, [&](size_t k) {
-      Prepared& p = ready[k];
-      built[k] = [&]() -> Result<Built> {
+    return w;
+  }
+
+  // Everything but the registry: validation against the catalogue, the signature, the MSO digest, the
+  // holder key thumbprint and the log entry's encoding, on `threads` threads. Touches only `w`.
+  void SignChunk(ChunkWork& w, std::string_view actor, int64_t now, unsigned threads) const {
+    w.built.assign(w.ready.size(), Fail(Errc::kInternal, "not built"));
+    ParallelFor(w.ready.size(), threads, [&](size_t k) {
+      const Prepared& p = w.ready[k];
+      w.built[k] = [&]() -> Result<Built> {
         auto issued = IssueRecord(*catalogue, *p.agency->ds, p.request);
         if (!issued) {
           Error e = issued.error();
           if (e.reason.empty()) e.reason = "invalid_record";
           return Fail(std::move(e));
         }
-        auto parsed = mdoc::ParseIssuerSigned(issued->issuer_signed);
-        if (!parsed || !parsed->issuer_auth.payload)
-          return Fail(Errc::kInternal, "a credential just signed does not parse");
         Built b;
         CredentialRecord& rec = b.rec;
         rec.id = p.id;
@@ -667,7 +676,7 @@ struct Deployment::Impl final : internal::Core {
         rec.list_id = p.list_id;
         rec.status_uri = p.request.status->uri;
         rec.status_idx = p.request.status->idx;
-        rec.mso_digest = Sha256(*parsed->issuer_auth.payload);
+        rec.mso_digest = std::move(issued->mso_digest);
         rec.state = CredentialState::kValid;
         rec.claims_json = p.input.claims_json;
         rec.credential = std::move(issued->issuer_signed);
@@ -687,21 +696,33 @@ struct Deployment::Impl final : internal::Core {
         return b;
       }();
     });
-    // Store and log, in input order.
-    for (size_t k = 0; k < ready.size(); ++k) {
-      Prepared& p = ready[k];
-      if (!built[k]) {
-        if (built[k].error().code == Errc::kInternal) return Fail(built[k].error());
-        results[p.pos] = Fail(built[k].error());
+  }
+
+  // Stores and logs a signed chunk, in input order, inside an open Work. An Error return means the store
+  // failed and the Work must be rolled back.
+  Result<std::vector<Result<IssuedRecord>>> StoreChunk(ChunkWork& w, std::string_view actor, int64_t now) {
+    for (size_t k = 0; k < w.ready.size(); ++k) {
+      const Prepared& p = w.ready[k];
+      if (!w.built[k]) {
+        if (w.built[k].error().code == Errc::kInternal) return Fail(w.built[k].error());
+        w.results[p.pos] = Fail(w.built[k].error());
         continue;
       }
-      CredentialRecord& rec = built[k]->rec;
-      const Bytes& entry = built[k]->entry;
-      WQ_ASSIGN(uint64_t log_index, reg->AppendLog(entry));
+      CredentialRecord& rec = w.built[k]->rec;
+      WQ_ASSIGN(uint64_t log_index, reg->AppendLog(w.built[k]->entry));
       WQ_TRY(reg->InsertCredential(rec, HistoryEntry{now, "issue", "", std::string(actor), log_index}));
-      results[p.pos] = ToIssued(std::move(rec), log_index);
+      w.results[p.pos] = ToIssued(std::move(rec), log_index);
     }
-    return results;
+    return std::move(w.results);
+  }
+
+  // Issues a chunk inside an open Work. Per-record refusals are in the results; an Error return means the
+  // store failed and the Work must be rolled back.
+  Result<std::vector<Result<IssuedRecord>>> IssueChunk(const std::vector<IssueInput>& inputs, std::string_view actor,
+                                                       int64_t now, unsigned threads) override {
+    WQ_ASSIGN(ChunkWork w, PrepareChunk(inputs, now));
+    SignChunk(w, actor, now, threads);
+    return StoreChunk(w, actor, now);
   }
 
   enum class Action { kRevoke, kSuspend, kReinstate };
@@ -988,16 +1009,27 @@ Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& line
     }
     if (options.on_line) options.on_line(BatchLineResult{line, std::move(r)});
   };
-  size_t i = 0;
-  while (i < lines.size()) {
-    std::vector<IssueInput> inputs;
-    std::vector<size_t> line_numbers;
-    std::vector<std::pair<size_t, Error>> bad;
-    // Parse the chunk's lines on the signing threads (JSON and the device key's point check are not free).
-    size_t end = std::min(lines.size(), i + chunk);
-    std::vector<Result<IssueInput>> parsed(end - i, Fail(Errc::kInternal, "not parsed"));
+  // One chunk of lines on its way through: parsed (on the threads), then its registry work, its signing
+  // (on the threads) and its registry writes. The chunks overlap as a pipeline: while chunk k commits
+  // (mostly the disk), chunk k+1 is signed and chunk k+2 parsed, so the cores are not idle during fsync.
+  //   main:    write(k) -> prepare(k+1) -> commit(k) ................ -> report(k) -> write(k+1) ...
+  //   helper:                              sign(k+1), parse(k+2) ...
+  // prepare(k+1) runs after write(k), inside k's transaction, so its reads see chunk k's rows.
+  struct Slice {
+    size_t end = 0;                             // index after its last line
+    std::vector<IssueInput> inputs;             // good lines, in order
+    std::vector<size_t> line_numbers;           // of each input
+    std::vector<std::pair<size_t, Error>> bad;  // refused while parsing, by line number
+    std::vector<size_t> issue_pos;              // inputs with a device key, issued
+    std::vector<IssueInput> to_issue;           // those inputs
+    Impl::ChunkWork work;                       // their registry work and signatures
+  };
+  auto parse = [&](size_t begin) {
+    Slice sl;
+    sl.end = std::min(lines.size(), begin + chunk);
+    std::vector<Result<IssueInput>> parsed(sl.end - begin, Fail(Errc::kInternal, "not parsed"));
     ParallelFor(parsed.size(), options.threads, [&](size_t k) {
-      std::string_view l = lines[i + k];
+      std::string_view l = lines[begin + k];
       if (l.find_first_not_of(" \t\r") == std::string_view::npos) {
         parsed[k] = Fail(Errc::kNotFound, "blank");
       } else {
@@ -1005,30 +1037,34 @@ Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& line
       }
     });
     for (size_t k = 0; k < parsed.size(); ++k) {
-      std::string_view l = lines[i + k];
+      std::string_view l = lines[begin + k];
       if (l.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank lines are skipped
       if (!parsed[k]) {
         Error e = parsed[k].error();
         if (e.reason.empty()) e.reason = "bad_line";
-        bad.emplace_back(options.first_line + i + k, std::move(e));
+        sl.bad.emplace_back(options.first_line + begin + k, std::move(e));
         continue;
       }
-      inputs.push_back(std::move(*parsed[k]));
-      line_numbers.push_back(options.first_line + i + k);
+      if (!parsed[k]->device_key.raw().empty()) {
+        sl.issue_pos.push_back(sl.inputs.size());
+        sl.to_issue.push_back(*parsed[k]);
+      }
+      sl.inputs.push_back(std::move(*parsed[k]));
+      sl.line_numbers.push_back(options.first_line + begin + k);
     }
-    i = end;
-    WQ_ASSIGN(auto work, impl_->reg->Begin());
-    // Lines without a device key are staged (staging.cc), the others issued; results stay in line order.
-    std::vector<IssueInput> to_issue;
-    std::vector<size_t> issue_pos;
-    std::vector<Result<IssuedRecord>> results(inputs.size(), Fail(Errc::kInternal, "not processed"));
-    for (size_t k = 0; k < inputs.size(); ++k) {
-      if (!inputs[k].device_key.raw().empty()) {
-        to_issue.push_back(std::move(inputs[k]));
-        issue_pos.push_back(k);
+    return sl;
+  };
+  // The registry writes of a slice, in its open Work: lines without a device key are staged (staging.cc),
+  // the others stored. Results stay in line order. An Error means the Work must be rolled back.
+  auto write = [&](Slice& sl) -> Result<std::vector<Result<IssuedRecord>>> {
+    std::vector<Result<IssuedRecord>> results(sl.inputs.size(), Fail(Errc::kInternal, "not processed"));
+    size_t next_issued = 0;
+    for (size_t k = 0; k < sl.inputs.size(); ++k) {
+      if (next_issued < sl.issue_pos.size() && sl.issue_pos[next_issued] == k) {
+        ++next_issued;
         continue;
       }
-      auto staged = internal::StageIn(*impl_, inputs[k], options.actor, now);
+      auto staged = internal::StageIn(*impl_, sl.inputs[k], options.actor, now);
       if (!staged) {
         if (staged.error().code == Errc::kInternal || staged.error().code == Errc::kIo) return Fail(staged.error());
         results[k] = Fail(staged.error());
@@ -1042,20 +1078,60 @@ Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& line
       r.already_issued = staged->already_staged;
       results[k] = std::move(r);
     }
-    WQ_ASSIGN(auto issued, impl_->IssueChunk(to_issue, options.actor, now, options.threads));
-    for (size_t k = 0; k < issued.size(); ++k) results[issue_pos[k]] = std::move(issued[k]);
-    WQ_TRY(work->Commit());
-    // Reports in line order.
+    WQ_ASSIGN(auto issued, impl_->StoreChunk(sl.work, options.actor, now));
+    for (size_t k = 0; k < issued.size(); ++k) results[sl.issue_pos[k]] = std::move(issued[k]);
+    return results;
+  };
+  auto report_slice = [&](Slice& sl, std::vector<Result<IssuedRecord>>& results) {
     size_t b = 0, k = 0;
-    while (b < bad.size() || k < results.size()) {
-      if (k >= results.size() || (b < bad.size() && bad[b].first < line_numbers[k])) {
-        report(bad[b].first, Fail(std::move(bad[b].second)));
+    while (b < sl.bad.size() || k < results.size()) {
+      if (k >= results.size() || (b < sl.bad.size() && sl.bad[b].first < sl.line_numbers[k])) {
+        report(sl.bad[b].first, Fail(std::move(sl.bad[b].second)));
         ++b;
       } else {
-        report(line_numbers[k], std::move(results[k]));
+        report(sl.line_numbers[k], std::move(results[k]));
         ++k;
       }
     }
+  };
+  if (lines.empty()) {
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return sum;
+  }
+
+  Slice cur = parse(0);
+  WQ_ASSIGN(auto work, impl_->reg->Begin());
+  WQ_ASSIGN(cur.work, impl_->PrepareChunk(cur.to_issue, now));
+  std::optional<Slice> next;
+  {
+    // The first chunk has nothing to overlap with but the next one's parsing.
+    auto helper = std::async(std::launch::async, [&] {
+      if (cur.end < lines.size()) next = parse(cur.end);
+    });
+    impl_->SignChunk(cur.work, options.actor, now, options.threads);
+    helper.get();
+  }
+  while (true) {
+    WQ_ASSIGN(auto results, write(cur));
+    std::optional<Slice> after;  // the slice after `next`, parsed by the helper
+    std::future<void> helper;
+    if (next) {
+      WQ_ASSIGN(next->work, impl_->PrepareChunk(next->to_issue, now));
+      // Signing chunk k+1 and parsing chunk k+2 touch neither the registry nor `cur`.
+      helper = std::async(std::launch::async, [&] {
+        impl_->SignChunk(next->work, options.actor, now, options.threads);
+        if (next->end < lines.size()) after = parse(next->end);
+      });
+    }
+    Status committed = work->Commit();
+    if (helper.valid()) helper.get();  // never leave the helper running past this scope
+    WQ_TRY(committed);
+    report_slice(cur, results);
+    if (!next) break;
+    cur = std::move(*next);
+    next = std::move(after);
+    work.reset();  // committed; the registry holds one unit of work at a time
+    WQ_ASSIGN(work, impl_->reg->Begin());
   }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return sum;

@@ -26,8 +26,9 @@ Result<IssuedCredential> IssueRecord(const mdoc::Catalogue& catalogue, const mdo
   r.device_key = request.device_key;
   r.validity = request.validity;
   r.status = request.status;
-  WQ_ASSIGN(Bytes credential, issuer.Issue(r));
-  IssuedCredential out{std::move(credential), {}};
+  Bytes mso_digest;
+  WQ_ASSIGN(Bytes credential, issuer.Issue(r, &mso_digest));
+  IssuedCredential out{std::move(credential), {}, std::move(mso_digest)};
   for (const auto& e : r.elements) out.element_ids.push_back(e.id);
   return out;
 }

@@ -401,6 +401,43 @@ TEST_CASE("batch: random never-reused slots, bad lines by number, a re-run issue
   CHECK(*f.dep->registry().CredentialCount() == 1497);
 }
 
+TEST_CASE("batch: chunks overlap, yet each sees the rows of the one before and lines report in order", "[issuer]") {
+  Fixture f;
+  PublicKey dev = *f.device->public_key();
+  std::vector<std::string> lines;
+  for (uint64_t n = 0; n < 600; ++n) lines.push_back(CivilBatchLine(n, dev));
+  // With chunks of 64, line 131 (chunk 2) repeats line 71 (chunk 1): chunk 2 is checked while chunk 1 is
+  // stored but not yet committed. Line 401 repeats line 11, long committed.
+  lines[130] = lines[70];
+  lines[400] = lines[10];
+  issuer::BatchOptions bo;
+  bo.actor = "batch-2";
+  bo.now = f.now;
+  bo.chunk = 64;
+  std::vector<size_t> order;
+  std::vector<size_t> repeats;
+  bo.on_line = [&](const issuer::BatchLineResult& r) {
+    order.push_back(r.line);
+    if (r.result && r.result->already_issued) repeats.push_back(r.line);
+  };
+  auto sum = f.dep->IssueBatch(lines, bo);
+  REQUIRE(sum);
+  CHECK(sum->issued == 598);
+  CHECK(sum->already_issued == 2);
+  CHECK(sum->refused == 0);
+  CHECK(repeats == std::vector<size_t>{131, 401});
+  REQUIRE(order.size() == 600);
+  for (size_t i = 0; i < order.size(); ++i) CHECK(order[i] == i + 1);
+  CHECK(*f.dep->registry().CredentialCount() == 598);
+  auto lists = f.dep->registry().Lists("paci");
+  REQUIRE(lists);
+  auto slots = f.dep->registry().Slots(lists->front().id);
+  REQUIRE(slots);
+  std::set<uint64_t> idx;
+  for (const auto& s : *slots) idx.insert(s.first);
+  CHECK(idx.size() == 598);
+}
+
 TEST_CASE("the registry enforces the list size floor and one credential per slot", "[issuer]") {
   Fixture f;
   auto a = f.MustIssue(1);

@@ -87,7 +87,7 @@ constexpr int64_t kLastTdate = 253402300799;  // 9999-12-31T23:59:59Z, the last 
 // Issuance writes every encoding directly, keys in their RFC 8949 §4.2.1 order, and hashes each item
 // straight into its slot in the MSO: it runs millions of times in a batch, and a value tree per credential
 // would cost a third of the signature. A test decodes the result strictly and re-encodes it.
-Result<Bytes> DocumentSigner::Issue(const IssueRequest& r) const {
+Result<Bytes> DocumentSigner::Issue(const IssueRequest& r, Bytes* mso_digest) const {
   if (r.doc_type.empty() || r.name_space.empty())
     return Fail(Errc::kInvalidArgument, "docType and namespace are required");
   if (r.elements.empty()) return Fail(Errc::kInvalidArgument, "a credential needs at least one element");
@@ -174,6 +174,7 @@ Result<Bytes> DocumentSigner::Issue(const IssueRequest& r) const {
   }
 
   Bytes payload = cbor::WrapEncodedCbor(mso);  // MobileSecurityObjectBytes
+  if (mso_digest) *mso_digest = Sha256(payload);
   WQ_ASSIGN(Bytes signature, signer_->Sign(cose::SigStructure(protected_header_, {}, payload)));
 
   // IssuerSigned = {"issuerAuth": [protected, {33: cert}, payload, signature], "nameSpaces": {ns: items}}

@@ -16,7 +16,8 @@
 //    list is opened once a list is three quarters used, so a random draw stays cheap and a list never
 //    fills), is signed, stored and logged, or nothing is written. Refusals (unknown document, another
 //    agency's document, revoking twice, reinstating a revoked document, a wrong reason) write nothing.
-//  - A batch issues in chunks; each chunk is one transaction, its records signed on `threads` threads. A
+//  - A batch issues in chunks; each chunk is one transaction, its records signed on `threads` threads.
+//    The chunks overlap: while one commits, the next is signed and the one after parsed. A
 //    record whose idempotency key is already in the registry is reported as already issued, so re-running
 //    a batch after a crash issues no one twice. Records reported issued are committed.
 //  - Publish follows docs/PUBLICATION.md to the letter: tokens at log size S with log_checkpoint {origin,

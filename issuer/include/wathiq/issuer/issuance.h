@@ -32,6 +32,7 @@ struct RecordRequest {
 struct IssuedCredential {
   Bytes issuer_signed;                   // IssuerSigned, with x5chain
   std::vector<std::string> element_ids;  // what was signed, in record order
+  Bytes mso_digest;                      // SHA-256 of the signed MobileSecurityObjectBytes
 };
 
 Result<IssuedCredential> IssueRecord(const mdoc::Catalogue& catalogue, const mdoc::DocumentSigner& issuer,

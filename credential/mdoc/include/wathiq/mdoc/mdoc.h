@@ -91,7 +91,9 @@ class DocumentSigner {
   // `signer` must outlive the DocumentSigner. The certificate's key must be the signer's (checked).
   static Result<DocumentSigner> Create(const Signer& signer, Bytes certificate_der);
   // IssuerSigned = {"nameSpaces": {ns: [+ #6.24(IssuerSignedItem)]}, "issuerAuth": COSE_Sign1}, encoded.
-  Result<Bytes> Issue(const IssueRequest& request) const;
+  // When mso_digest is given it receives SHA-256 of the signed payload (MobileSecurityObjectBytes), which
+  // a registry keeps, so the caller need not parse back what was just built.
+  Result<Bytes> Issue(const IssueRequest& request, Bytes* mso_digest = nullptr) const;
   const Bytes& kid() const { return kid_; }
   const Bytes& certificate() const { return certificate_; }
 
