@@ -125,7 +125,7 @@ struct BatchOpts {
   std::string input;
   std::string actor;
   unsigned threads = 2;
-  size_t chunk = 512;
+  size_t chunk = 8192;
   bool quiet = false;
 };
 
@@ -175,7 +175,8 @@ Status RunBatch(const Ctx& ctx, const BatchOpts& o) {
     }
   };
   issuer::BatchSummary sum;
-  constexpr size_t kSlice = 65536;
+  // Large slices: each IssueBatch call fills and drains its pipeline of chunks once.
+  constexpr size_t kSlice = 262144;
   std::vector<std::string> lines;
   std::string line;
   size_t next_line = 1;

@@ -532,7 +532,29 @@ struct Deployment::Impl final : internal::Core {
   }
 
   // Validation that needs no signing: agency, document type, document number, device key, idempotency.
-  Result<Prepared> Prepare(const IssueInput& in, int64_t now, bool need_device_key = true) {
+  // The document number a record names: its first element whose id ends in "_number" (empty if none).
+  static std::string DocumentNumberOf(const mdoc::DocTypeSpec& spec, std::string_view claims_json) {
+    json claims = json::parse(claims_json, nullptr, false);
+    if (!claims.is_object()) return {};
+    for (const auto& e : spec.elements) {
+      if (e.id.size() > 7 && e.id.ends_with("_number")) {
+        auto it = claims.find(e.id);
+        if (it != claims.end() && it->is_string()) return it->get<std::string>();
+      }
+    }
+    return {};
+  }
+
+  // Fills in a batch line's document number from its claims, on the parsing threads (a JSON parse per
+  // record, which would otherwise sit on the registry's thread). Prepare checks it all the same.
+  void FillDocumentNumber(IssueInput& in) const {
+    if (!in.document_number.empty()) return;
+    if (const mdoc::DocTypeSpec* spec = catalogue->Find(in.doc_type)) {
+      in.document_number = DocumentNumberOf(*spec, in.claims_json);
+    }
+  }
+
+  Result<Prepared> Prepare(IssueInput in, int64_t now, bool need_device_key = true) {
     AgencyRt* a = FindAgency(in.agency);
     if (!a) return Fail(Reasoned(Errc::kNotFound, "this deployment has no agency " + in.agency, "unknown_agency"));
     if (need_device_key && !a->ds) {
@@ -555,20 +577,9 @@ struct Deployment::Impl final : internal::Core {
                              in.device_key.curve() != Curve::kP521 && in.device_key.curve() != Curve::kEd25519))) {
       return Fail(Reasoned(Errc::kInvalidArgument, "invalid device key", "invalid_device_key"));
     }
-    std::string number = in.document_number;
-    if (number.empty()) {
-      json claims = json::parse(in.claims_json, nullptr, false);
-      if (claims.is_object()) {
-        for (const auto& e : spec->elements) {
-          if (e.id.size() > 7 && e.id.ends_with("_number") && claims.contains(e.id) && claims[e.id].is_string()) {
-            number = claims[e.id].get<std::string>();
-            break;
-          }
-        }
-      }
-      if (number.empty())
-        return Fail(Reasoned(Errc::kInvalidArgument, "the record has no document number", "no_document_number"));
-    }
+    std::string number = in.document_number.empty() ? DocumentNumberOf(*spec, in.claims_json) : in.document_number;
+    if (number.empty())
+      return Fail(Reasoned(Errc::kInvalidArgument, "the record has no document number", "no_document_number"));
     if (!ValidDocumentNumber(number)) {
       return Fail(Reasoned(Errc::kInvalidArgument, "a document number is 1 to 64 letters, digits, '-', '/', '.' or '_'",
                            "bad_document_number"));
@@ -581,14 +592,14 @@ struct Deployment::Impl final : internal::Core {
     }
     Prepared p;
     p.agency = a;
-    p.input = in;
-    p.input.document_number = number;
     RecordRequest& r = p.request;
     r.doc_type = in.doc_type;
     r.claims_json = in.claims_json;
     r.device_key = in.device_key;
     r.validity = {now, now, now + in.valid_days * kDay};
     r.only_profile = in.only_profile;
+    p.input = std::move(in);
+    p.input.document_number = std::move(number);
     RandomBytes(p.id.data(), p.id.size());
     return p;
   }
@@ -616,13 +627,13 @@ struct Deployment::Impl final : internal::Core {
 
   // The registry reads of a chunk: idempotency keys, the checks of Prepare, a status-list slot for each
   // record. It must see every earlier chunk's rows (stored, if not yet committed).
-  Result<ChunkWork> PrepareChunk(const std::vector<IssueInput>& inputs, int64_t now) {
+  Result<ChunkWork> PrepareChunk(std::vector<IssueInput> inputs, int64_t now) {
     ChunkWork w;
     w.results.assign(inputs.size(), Fail(Errc::kInternal, "not processed"));
     ChunkState cs;
     std::set<std::string> keys_in_chunk;
     for (size_t i = 0; i < inputs.size(); ++i) {
-      const IssueInput& in = inputs[i];
+      IssueInput& in = inputs[i];
       if (!in.idempotency_key.empty()) {
         WQ_ASSIGN(std::optional<log::CredentialId> known, reg->FindIdempotencyKey(in.idempotency_key));
         if (known) {
@@ -635,7 +646,7 @@ struct Deployment::Impl final : internal::Core {
           continue;
         }
       }
-      auto p = Prepare(in, now);
+      auto p = Prepare(std::move(in), now);
       if (!p) {
         w.results[i] = Fail(p.error());
         continue;
@@ -1034,6 +1045,7 @@ Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& line
         parsed[k] = Fail(Errc::kNotFound, "blank");
       } else {
         parsed[k] = ParseBatchLine(l);
+        if (parsed[k]) impl_->FillDocumentNumber(*parsed[k]);
       }
     });
     for (size_t k = 0; k < parsed.size(); ++k) {
@@ -1047,9 +1059,11 @@ Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& line
       }
       if (!parsed[k]->device_key.raw().empty()) {
         sl.issue_pos.push_back(sl.inputs.size());
-        sl.to_issue.push_back(*parsed[k]);
+        sl.to_issue.push_back(std::move(*parsed[k]));
+        sl.inputs.emplace_back();  // issued from to_issue; only staged lines are read from inputs
+      } else {
+        sl.inputs.push_back(std::move(*parsed[k]));
       }
-      sl.inputs.push_back(std::move(*parsed[k]));
       sl.line_numbers.push_back(options.first_line + begin + k);
     }
     return sl;
@@ -1101,7 +1115,7 @@ Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& line
 
   Slice cur = parse(0);
   WQ_ASSIGN(auto work, impl_->reg->Begin());
-  WQ_ASSIGN(cur.work, impl_->PrepareChunk(cur.to_issue, now));
+  WQ_ASSIGN(cur.work, impl_->PrepareChunk(std::move(cur.to_issue), now));
   std::optional<Slice> next;
   {
     // The first chunk has nothing to overlap with but the next one's parsing.
@@ -1116,7 +1130,7 @@ Result<BatchSummary> Deployment::IssueBatch(const std::vector<std::string>& line
     std::optional<Slice> after;  // the slice after `next`, parsed by the helper
     std::future<void> helper;
     if (next) {
-      WQ_ASSIGN(next->work, impl_->PrepareChunk(next->to_issue, now));
+      WQ_ASSIGN(next->work, impl_->PrepareChunk(std::move(next->to_issue), now));
       // Signing chunk k+1 and parsing chunk k+2 touch neither the registry nor `cur`.
       helper = std::async(std::launch::async, [&] {
         impl_->SignChunk(next->work, options.actor, now, options.threads);
