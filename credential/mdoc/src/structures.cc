@@ -41,7 +41,13 @@ Result<ParsedItem> ParseItem(const Value& tagged) {
   item.digest_id = id->uint();
   item.random = random->bytes();
   item.element_id = eid->text();
-  item.element_value = *val;
+  // The value is moved out of the decoded item, not copied (a verdict parses every disclosed item).
+  for (auto& [k, value] : v->map()) {
+    if (&value == val) {
+      item.element_value = std::move(value);
+      break;
+    }
+  }
   return item;
 }
 
