@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "wathiq/core/file.h"
+#include "wathiq/core/json.h"
 #include "wathiq/keys/sealed_secret.h"
 #include "wathiq/log/checkpoint.h"
 #include "wathiq/log/merkle.h"
@@ -33,10 +34,6 @@ constexpr const char* kLogKeyFile = "log.key";
 constexpr const char* kManifestFile = "manifest.json";
 constexpr const char* kPublishedFile = "published-checkpoint";
 constexpr size_t kMaxSmallFile = 4u << 20;
-
-Error Reasoned(Errc code, std::string message, std::string reason) {
-  return Error{code, std::move(message), std::move(reason)};
-}
 
 Status SyncPath(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -106,16 +103,15 @@ Result<std::optional<log::Checkpoint>> ReadPublished(const std::string& dir, con
   if (!fs::exists(path, ec)) return std::optional<log::Checkpoint>();
   auto bytes = ReadFileBytes(path, 64 * 1024);
   if (!bytes) {
-    return Fail(Reasoned(Errc::kMalformed,
-                         "cannot read the published-checkpoint record " + path + ": " + bytes.error().message,
-                         "published_checkpoint_unreadable"));
+    return Fail(Errc::kMalformed, "cannot read the published-checkpoint record " + path + ": " + bytes.error().message,
+                "published_checkpoint_unreadable");
   }
   auto c = log::OpenCheckpoint(AsString(*bytes), v, origin);
   if (!c) {
-    return Fail(Reasoned(Errc::kMalformed,
-                         "the published-checkpoint record " + path +
-                             " is not a checkpoint signed by this log's key: " + c.error().message,
-                         "published_checkpoint_unreadable"));
+    return Fail(Errc::kMalformed,
+                "the published-checkpoint record " + path +
+                    " is not a checkpoint signed by this log's key: " + c.error().message,
+                "published_checkpoint_unreadable");
   }
   return std::optional<log::Checkpoint>(std::move(*c));
 }
@@ -137,19 +133,19 @@ Status CheckLogAgainstPublished(const std::string& dir, Registry& registry, std:
   if (!published) return Ok();
   WQ_ASSIGN(uint64_t size, registry.LogSize());
   if (size < published->size) {
-    return Fail(Reasoned(Errc::kState,
-                         "the registry's log has " + std::to_string(size) + " entries but a checkpoint of size " +
-                             std::to_string(published->size) +
-                             " was published: entries were lost (an older backup restored?); acting now would fork "
-                             "the published log. Restore a backup taken after that publication",
-                         "log_behind_published"));
+    return Fail(Errc::kState,
+                "the registry's log has " + std::to_string(size) + " entries but a checkpoint of size " +
+                    std::to_string(published->size) +
+                    " was published: entries were lost (an older backup restored?); acting now would fork "
+                    "the published log. Restore a backup taken after that publication",
+                "log_behind_published");
   }
   WQ_ASSIGN(log::Hash root, log::TreeRoot(registry, published->size));
   if (root != published->root) {
-    return Fail(Reasoned(Errc::kState,
-                         "the registry's log at size " + std::to_string(published->size) +
-                             " does not have the root of the published checkpoint of that size: the log was forked",
-                         "log_forked"));
+    return Fail(Errc::kState,
+                "the registry's log at size " + std::to_string(published->size) +
+                    " does not have the root of the published checkpoint of that size: the log was forked",
+                "log_forked");
   }
   return Ok();
 }
@@ -163,11 +159,11 @@ Result<BackupReport> BackupDeployment(const std::string& dir_in, const std::stri
   std::string out = fs::absolute(out_in, ec).lexically_normal().string();
   if (!out.empty() && out.back() == '/') out.pop_back();
   if (!fs::exists(dir + "/" + kConfigFile, ec)) {
-    return Fail(Reasoned(Errc::kNotFound, dir_in + " is not an issuer deployment (no " + std::string(kConfigFile) + ")",
-                         "no_deployment"));
+    return Fail(Errc::kNotFound, dir_in + " is not an issuer deployment (no " + std::string(kConfigFile) + ")",
+                "no_deployment");
   }
   if (fs::exists(fs::symlink_status(out, ec))) {
-    return Fail(Reasoned(Errc::kState, out_in + " exists; a backup goes to a new folder", "output_exists"));
+    return Fail(Errc::kState, out_in + " exists; a backup goes to a new folder", "output_exists");
   }
   if (out == dir || Under(out, dir)) {
     return Fail(Errc::kInvalidArgument, "the backup folder must lie outside the deployment");
@@ -256,16 +252,17 @@ Result<RestoreReport> RestoreDeployment(const std::string& backup_in, const std:
   std::string dir = fs::absolute(dir_in, ec).lexically_normal().string();
   if (!dir.empty() && dir.back() == '/') dir.pop_back();
   auto bad_backup = [&](const std::string& why) {
-    return Fail(Reasoned(Errc::kMalformed, backup_in + " is not a usable backup: " + why, "backup_damaged"));
+    return Fail(Errc::kMalformed, backup_in + " is not a usable backup: " + why, "backup_damaged");
   };
 
   // 1. The backup, checked whole before anything in DIR changes.
   auto mtext = ReadFileBytes(backup + "/" + kManifestFile, 1u << 20);
   if (!mtext) return bad_backup("no readable " + std::string(kManifestFile) + " (" + mtext.error().message + ")");
-  json manifest = json::parse(AsString(*mtext), nullptr, false);
-  if (manifest.is_discarded() || !manifest.is_object() || manifest.value("format", "") != kBackupFormat ||
-      !manifest["files"].is_array() || !manifest["source_dir"].is_string() ||
-      !manifest["log_size"].is_number_unsigned()) {
+  auto parsed_manifest = ParseJsonStrict(AsString(*mtext), "the backup manifest", 1u << 20, 8);
+  if (!parsed_manifest) return bad_backup(parsed_manifest.error().message);
+  json manifest = std::move(*parsed_manifest);
+  if (!manifest.is_object() || manifest.value("format", "") != kBackupFormat || !manifest["files"].is_array() ||
+      !manifest["source_dir"].is_string() || !manifest["log_size"].is_number_unsigned()) {
     return bad_backup("the manifest is not a " + std::string(kBackupFormat) + " manifest");
   }
   std::string source_dir = manifest["source_dir"].get<std::string>();
@@ -305,10 +302,11 @@ Result<RestoreReport> RestoreDeployment(const std::string& backup_in, const std:
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec)) return Fail(Errc::kInvalidArgument, dir_in + " is not a folder");
     if (!fs::is_empty(dir, ec) && !fs::exists(dir + "/" + kConfigFile, ec)) {
-      return Fail(Reasoned(Errc::kState,
-                           dir_in + " holds files but no deployment; restore into a deployment, an "
-                                    "empty folder or a new one",
-                           "not_a_deployment"));
+      return Fail(Errc::kState,
+                  dir_in +
+                      " holds files but no deployment; restore into a deployment, an "
+                      "empty folder or a new one",
+                  "not_a_deployment");
     }
   } else if (!fs::create_directories(dir, ec) || ec) {
     return Fail(Errc::kIo, "cannot create " + dir_in);

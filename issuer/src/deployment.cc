@@ -21,6 +21,7 @@
 #include "deployment_internal.h"
 #include "publish_staging.h"
 #include "wathiq/core/file.h"
+#include "wathiq/core/json.h"
 #include "wathiq/issuer/backup.h"
 #include "wathiq/issuer/issuance.h"
 #include "wathiq/keys/keystore.h"
@@ -50,10 +51,10 @@ constexpr const char* kRegistryFile = "registry.db";
 constexpr const char* kLogKeyFile = "log.key";
 constexpr const char* kFilesSizeMeta = "published_files_size";
 constexpr int kSlotDrawAttempts = 4096;
-
-Error Reasoned(Errc code, std::string message, std::string reason) {
-  return Error{code, std::move(message), std::move(reason)};
-}
+constexpr size_t kMaxConfigBytes = 1u << 20;
+constexpr int kMaxConfigDepth = 8;
+constexpr size_t kMaxBatchLineBytes = 1u << 20;
+constexpr int kMaxBatchLineDepth = 16;
 
 // ---- config JSON ----
 
@@ -86,6 +87,7 @@ std::string Resolve(const std::string& base, const std::string& p) {
 
 Result<KeySpec> ParseKeySpec(const json& j, const std::string& base, const std::string& where) {
   if (!j.is_object()) return Fail(Errc::kInvalidArgument, where + " must be an object");
+  WQ_TRY(CheckJsonKeys(j, {"file", "pkcs11_module", "token_label", "key_label"}, where));
   KeySpec k;
   WQ_ASSIGN(k.file, Str(j, "file", false, where));
   WQ_ASSIGN(k.pkcs11_module, Str(j, "pkcs11_module", false, where));
@@ -267,11 +269,15 @@ IssuedRecord ToIssued(CredentialRecord rec, uint64_t log_index) {
 // ---- config ----
 
 Result<DeploymentConfig> ParseDeploymentConfig(std::string_view text, const std::string& base_dir) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Fail(Errc::kMalformed, "the deployment config is not a JSON object");
+  // Strict: a repeated key or an unknown one (a misspelt "doc_type" for "doc_types", say) is refused, not
+  // read one way here and another by the next tool.
+  WQ_ASSIGN(json j, ParseJsonStrict(text, "the deployment config", kMaxConfigBytes, kMaxConfigDepth));
+  if (!j.is_object()) return Fail(Errc::kMalformed, "the deployment config is not a JSON object");
+  WQ_TRY(CheckJsonKeys(j, {"log", "status_list_size", "token_ttl", "token_lifetime", "agencies"}, "config"));
   DeploymentConfig c;
   auto log_it = j.find("log");
   if (log_it == j.end() || !log_it->is_object()) return Fail(Errc::kInvalidArgument, "config: missing \"log\" object");
+  WQ_TRY(CheckJsonKeys(*log_it, {"name", "url", "key"}, "config: log"));
   WQ_ASSIGN(c.log_name, Str(*log_it, "name", true, "log"));
   WQ_ASSIGN(c.log_url, Str(*log_it, "url", true, "log"));
   if (!log::IsValidNoteKeyName(c.log_name) || c.log_name.size() > 256) {
@@ -300,6 +306,8 @@ Result<DeploymentConfig> ParseDeploymentConfig(std::string_view text, const std:
     AgencyConfig ac;
     WQ_ASSIGN(ac.id, Str(a, "id", true, "agency"));
     std::string where = "agency " + ac.id;
+    WQ_TRY(CheckJsonKeys(a, {"id", "doc_types", "status_prefix", "aggregation_uri", "document_signer", "status_signer"},
+                         where));
     if (ac.id.empty() || ac.id.size() > 64 || !ids.insert(ac.id).second) {
       return Fail(Errc::kInvalidArgument, "config: agency ids must be unique and 1 to 64 bytes");
     }
@@ -319,6 +327,7 @@ Result<DeploymentConfig> ParseDeploymentConfig(std::string_view text, const std:
     for (const char* role : {"document_signer", "status_signer"}) {
       auto r = a.find(role);
       if (r == a.end() || !r->is_object()) return Fail(Errc::kInvalidArgument, where + ": missing \"" + role + "\"");
+      WQ_TRY(CheckJsonKeys(*r, {"key", "cert"}, where + " " + role));
       auto key = r->find("key");
       if (key == r->end()) return Fail(Errc::kInvalidArgument, where + " " + role + ": missing \"key\"");
       WQ_ASSIGN(KeySpec spec, ParseKeySpec(*key, base_dir, where + " " + role + ".key"));
@@ -398,9 +407,16 @@ Result<std::string> UriToPath(const std::string& dir, std::string_view uri) {
 // ---- batch lines ----
 
 Result<IssueInput> ParseBatchLine(std::string_view line) {
-  if (line.size() > (1u << 20)) return Fail(Errc::kLimit, "the line is longer than 1 MiB");
-  json j = json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Fail(Errc::kMalformed, "not a JSON object");
+  if (line.size() > kMaxBatchLineBytes) return Fail(Errc::kLimit, "the line is longer than 1 MiB");
+  // Strict: a repeated key is refused (which of two "agency" values would be meant?), and so is an unknown
+  // one: a misspelt "device_key" would otherwise stage the record instead of issuing it.
+  auto parsed = ParseJsonStrict(line, "the line", kMaxBatchLineBytes, kMaxBatchLineDepth);
+  if (!parsed) return Fail(Errc::kMalformed, parsed.error().message);
+  json j = std::move(*parsed);
+  if (!j.is_object()) return Fail(Errc::kMalformed, "not a JSON object");
+  WQ_TRY(CheckJsonKeys(
+      j, {"agency", "doc_type", "claims", "device_key", "document_number", "valid_days", "only", "idempotency_key"},
+      "record"));
   IssueInput in;
   WQ_ASSIGN(in.agency, Str(j, "agency", true, "record"));
   WQ_ASSIGN(in.doc_type, Str(j, "doc_type", true, "record"));
@@ -556,38 +572,35 @@ struct Deployment::Impl final : internal::Core {
 
   Result<Prepared> Prepare(IssueInput in, int64_t now, bool need_device_key = true) {
     AgencyRt* a = FindAgency(in.agency);
-    if (!a) return Fail(Reasoned(Errc::kNotFound, "this deployment has no agency " + in.agency, "unknown_agency"));
+    if (!a) return Fail(Errc::kNotFound, "this deployment has no agency " + in.agency, "unknown_agency");
     if (need_device_key && !a->ds) {
-      return Fail(Reasoned(Errc::kState, "agency " + in.agency + " has no document signer that is not retired",
-                           "no_active_signer"));
+      return Fail(Errc::kState, "agency " + in.agency + " has no document signer that is not retired",
+                  "no_active_signer");
     }
     if (std::find(a->cfg.doc_types.begin(), a->cfg.doc_types.end(), in.doc_type) == a->cfg.doc_types.end()) {
-      return Fail(
-          Reasoned(Errc::kPermission, "agency " + in.agency + " may not issue " + in.doc_type, "doc_type_not_allowed"));
+      return Fail(Errc::kPermission, "agency " + in.agency + " may not issue " + in.doc_type, "doc_type_not_allowed");
     }
     const mdoc::DocTypeSpec* spec = catalogue->Find(in.doc_type);
     if (!spec)
-      return Fail(
-          Reasoned(Errc::kInvalidArgument, "the catalogue has no document type " + in.doc_type, "unknown_doc_type"));
+      return Fail(Errc::kInvalidArgument, "the catalogue has no document type " + in.doc_type, "unknown_doc_type");
     if (in.valid_days < 1 || in.valid_days > 3660)
       return Fail(Errc::kInvalidArgument, "validity must be 1 to 3660 days");
     // A PublicKey is checked (on its curve) when it is made; only an empty one gets here unchecked.
     if (need_device_key && (in.device_key.raw().empty() ||
                             (in.device_key.curve() != Curve::kP256 && in.device_key.curve() != Curve::kP384 &&
                              in.device_key.curve() != Curve::kP521 && in.device_key.curve() != Curve::kEd25519))) {
-      return Fail(Reasoned(Errc::kInvalidArgument, "invalid device key", "invalid_device_key"));
+      return Fail(Errc::kInvalidArgument, "invalid device key", "invalid_device_key");
     }
     std::string number = in.document_number.empty() ? DocumentNumberOf(*spec, in.claims_json) : in.document_number;
-    if (number.empty())
-      return Fail(Reasoned(Errc::kInvalidArgument, "the record has no document number", "no_document_number"));
+    if (number.empty()) return Fail(Errc::kInvalidArgument, "the record has no document number", "no_document_number");
     if (!ValidDocumentNumber(number)) {
-      return Fail(Reasoned(Errc::kInvalidArgument, "a document number is 1 to 64 letters, digits, '-', '/', '.' or '_'",
-                           "bad_document_number"));
+      return Fail(Errc::kInvalidArgument, "a document number is 1 to 64 letters, digits, '-', '/', '.' or '_'",
+                  "bad_document_number");
     }
     WQ_ASSIGN(std::vector<CredentialRecord> existing, reg->ByDocument(number, false));
     for (const auto& r : existing) {
       if (r.agency != a->cfg.id) {
-        return Fail(Reasoned(Errc::kPermission, "document " + number + " belongs to another agency", "other_agency"));
+        return Fail(Errc::kPermission, "document " + number + " belongs to another agency", "other_agency");
       }
     }
     Prepared p;
@@ -641,8 +654,8 @@ struct Deployment::Impl final : internal::Core {
           continue;
         }
         if (!keys_in_chunk.insert(in.idempotency_key).second) {
-          w.results[i] = Fail(
-              Reasoned(Errc::kState, "the idempotency key repeats an earlier record", "duplicate_idempotency_key"));
+          w.results[i] =
+              Fail(Errc::kState, "the idempotency key repeats an earlier record", "duplicate_idempotency_key");
           continue;
         }
       }
@@ -742,14 +755,13 @@ struct Deployment::Impl final : internal::Core {
                             std::optional<status::RevocationReason> reason, std::string_view actor, int64_t now,
                             const std::optional<log::CredentialId>& spare = std::nullopt) {
     if (!FindAgency(agency)) {
-      return Fail(Reasoned(Errc::kNotFound, "this deployment has no agency " + std::string(agency), "unknown_agency"));
+      return Fail(Errc::kNotFound, "this deployment has no agency " + std::string(agency), "unknown_agency");
     }
     if (actor.empty() || actor.size() > 256)
       return Fail(Errc::kInvalidArgument, "the acting staff id is 1 to 256 bytes");
     WQ_ASSIGN(std::vector<CredentialRecord> all, reg->ByDocument(number, false));
     if (all.empty()) {
-      return Fail(
-          Reasoned(Errc::kNotFound, "no document " + std::string(number) + " was issued here", "unknown_document"));
+      return Fail(Errc::kNotFound, "no document " + std::string(number) + " was issued here", "unknown_document");
     }
     std::vector<const CredentialRecord*> mine;
     for (const auto& r : all) {
@@ -757,10 +769,9 @@ struct Deployment::Impl final : internal::Core {
     }
     if (mine.empty()) {
       if (spare)
-        return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " has nothing to replace",
-                             "nothing_to_replace"));
-      return Fail(Reasoned(Errc::kPermission, "document " + std::string(number) + " was issued by another agency",
-                           "other_agency"));
+        return Fail(Errc::kState, "document " + std::string(number) + " has nothing to replace", "nothing_to_replace");
+      return Fail(Errc::kPermission, "document " + std::string(number) + " was issued by another agency",
+                  "other_agency");
     }
     auto count = [&](CredentialState s) {
       return std::count_if(mine.begin(), mine.end(), [&](const CredentialRecord* r) { return r->state == s; });
@@ -775,8 +786,7 @@ struct Deployment::Impl final : internal::Core {
           if (r->state != CredentialState::kRevoked) targets.push_back(r);
         }
         if (targets.empty()) {
-          return Fail(
-              Reasoned(Errc::kState, "document " + std::string(number) + " is already revoked", "already_revoked"));
+          return Fail(Errc::kState, "document " + std::string(number) + " is already revoked", "already_revoked");
         }
         break;
       case Action::kSuspend:
@@ -788,11 +798,10 @@ struct Deployment::Impl final : internal::Core {
         }
         if (targets.empty()) {
           if (count(CredentialState::kSuspended) > 0) {
-            return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is already suspended",
-                                 "already_suspended"));
+            return Fail(Errc::kState, "document " + std::string(number) + " is already suspended", "already_suspended");
           }
-          return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is revoked; it cannot be suspended",
-                               "revoked"));
+          return Fail(Errc::kState, "document " + std::string(number) + " is revoked; it cannot be suspended",
+                      "revoked");
         }
         break;
       case Action::kReinstate:
@@ -804,11 +813,9 @@ struct Deployment::Impl final : internal::Core {
         }
         if (targets.empty()) {
           if (count(CredentialState::kValid) > 0) {
-            return Fail(
-                Reasoned(Errc::kState, "document " + std::string(number) + " is not suspended", "not_suspended"));
+            return Fail(Errc::kState, "document " + std::string(number) + " is not suspended", "not_suspended");
           }
-          return Fail(Reasoned(Errc::kState, "document " + std::string(number) + " is revoked; revocation is final",
-                               "revoked"));
+          return Fail(Errc::kState, "document " + std::string(number) + " is revoked; revocation is final", "revoked");
         }
         break;
     }
@@ -874,8 +881,7 @@ Result<TrustInfo> Deployment::Init(const std::string& dir, const DeploymentConfi
                                    const InitOptions& options) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
-    return Fail(
-        Reasoned(Errc::kState, dir + " exists and is not empty; a deployment is created in a new folder", "exists"));
+    return Fail(Errc::kState, dir + " exists and is not empty; a deployment is created in a new folder", "exists");
   }
   // Open and check every agency key before anything is written.
   DeploymentConfig config = config_in;
@@ -957,8 +963,7 @@ Result<Deployment> Deployment::Open(const std::string& dir, const keys::SecretTe
   std::error_code ec;
   impl->dir = fs::absolute(dir, ec).string();
   if (!fs::exists(impl->dir + "/" + kConfigFile, ec)) {
-    return Fail(
-        Reasoned(Errc::kNotFound, dir + " is not an issuer deployment (no " + kConfigFile + ")", "no_deployment"));
+    return Fail(Errc::kNotFound, dir + " is not an issuer deployment (no " + kConfigFile + ")", "no_deployment");
   }
   WQ_ASSIGN(impl->lock, internal::DeploymentLock::Take(impl->dir));
   WQ_ASSIGN(Bytes cfg, ReadFileBytes(impl->dir + "/" + kConfigFile, 1u << 20));
@@ -1269,17 +1274,17 @@ Result<PublishReport> Deployment::Publish(const PublishOptions& o) {
     if (last) {
       for (auto [size, r] : {std::pair{s, root}, std::pair{s2, root2}}) {
         if (size < last->size)
-          return Fail(Reasoned(Errc::kState, "the log is shorter than its last checkpoint", "log_inconsistent"));
+          return Fail(Errc::kState, "the log is shorter than its last checkpoint", "log_inconsistent");
         auto proof = log::ConsistencyProof(*d.reg, last->size, size);
         if (!proof)
-          return Fail(Reasoned(Errc::kState, "no consistency proof from the last checkpoint: " + proof.error().message,
-                               "log_inconsistent"));
+          return Fail(Errc::kState, "no consistency proof from the last checkpoint: " + proof.error().message,
+                      "log_inconsistent");
         auto ok = log::VerifyConsistency(last->size, size, *proof, last->root, r);
         if (!ok) {
-          return Fail(Reasoned(Errc::kState,
-                               "the log is not consistent with its last signed checkpoint (size " +
-                                   std::to_string(last->size) + "); nothing is signed",
-                               "log_inconsistent"));
+          return Fail(Errc::kState,
+                      "the log is not consistent with its last signed checkpoint (size " + std::to_string(last->size) +
+                          "); nothing is signed",
+                      "log_inconsistent");
         }
       }
     }
@@ -1344,8 +1349,7 @@ Result<DocumentView> Deployment::Show(std::string_view number) {
   WQ_ASSIGN(v.credentials, impl_->reg->ByDocument(number, true));
   WQ_ASSIGN(v.staged, impl_->reg->StagedByDocument(number));
   if (v.credentials.empty() && v.staged.empty()) {
-    return Fail(
-        Reasoned(Errc::kNotFound, "no document " + std::string(number) + " was issued here", "unknown_document"));
+    return Fail(Errc::kNotFound, "no document " + std::string(number) + " was issued here", "unknown_document");
   }
   for (const auto& c : v.credentials) {
     WQ_ASSIGN(auto h, impl_->reg->History(c.id));
@@ -1373,8 +1377,7 @@ Result<DeploymentLock> DeploymentLock::Take(const std::string& dir) {
   if (fd < 0) return Fail(Errc::kIo, "cannot open the deployment's lock file " + path);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
-    return Fail(
-        Error(Errc::kState, "another process is working on this deployment (lock " + path + ")", "deployment_locked"));
+    return Fail(Errc::kState, "another process is working on this deployment (lock " + path + ")", "deployment_locked");
   }
   DeploymentLock l;
   l.fd_ = fd;

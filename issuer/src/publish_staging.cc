@@ -13,6 +13,7 @@
 
 #include "wathiq/core/crypto.h"
 #include "wathiq/core/file.h"
+#include "wathiq/core/json.h"
 #include "wathiq/issuer/deployment.h"
 #include "wathiq/log/entry.h"
 #include "wathiq/log/tiles.h"
@@ -159,7 +160,8 @@ Status RecoverInterruptedPublication(const std::string& deployment_dir, Registry
   std::error_code ec;
   if (!fs::exists(path, ec)) return Ok();
   WQ_ASSIGN(Bytes b, ReadFileBytes(path, 64 * 1024));
-  nlohmann::json j = nlohmann::json::parse(AsString(b), nullptr, false);
+  auto parsed = ParseJsonStrict(AsString(b), "the publishing marker", 64 * 1024, 4);
+  nlohmann::json j = parsed ? std::move(*parsed) : nlohmann::json();
   if (j.is_object() && j["public"].is_string() && j["audit"].is_string()) {
     std::string audit = j["audit"].get<std::string>();
     WQ_TRY(RecoverStagedTokens(audit, registry));

@@ -16,10 +16,6 @@ namespace {
 
 constexpr int64_t kDaySeconds = 86400;
 
-Error Reasoned(Errc code, std::string message, std::string reason) {
-  return Error(code, std::move(message), std::move(reason));
-}
-
 }  // namespace
 
 Result<ReplaceOutcome> Deployment::ReplaceDevice(const DeviceReplacement& request, std::string_view actor,
@@ -30,12 +26,11 @@ Result<ReplaceOutcome> Deployment::ReplaceDevice(const DeviceReplacement& reques
     return Fail(Errc::kInvalidArgument, "a device replacement names 1 to 4096 old credentials");
   }
   if (request.new_device_key.raw().empty()) {
-    return Fail(Reasoned(Errc::kInvalidArgument, "invalid device key", "invalid_device_key"));
+    return Fail(Errc::kInvalidArgument, "invalid device key", "invalid_device_key");
   }
   WQ_ASSIGN(std::vector<CredentialRecord> all, registry().ByDocument(request.document_number, true));
   if (all.empty()) {
-    return Fail(
-        Reasoned(Errc::kNotFound, "no document " + request.document_number + " was issued here", "unknown_document"));
+    return Fail(Errc::kNotFound, "no document " + request.document_number + " was issued here", "unknown_document");
   }
   bool names_live = false;  // a replayed request (its credentials all revoked since) re-issues nothing
   for (const auto& digest : request.old_mso_digests) {
@@ -43,13 +38,13 @@ Result<ReplaceOutcome> Deployment::ReplaceDevice(const DeviceReplacement& reques
       return r.mso_digest.size() == digest.size() && ConstantTimeEqual(r.mso_digest, digest);
     });
     if (it == all.end()) {
-      return Fail(Reasoned(Errc::kPermission,
-                           "a credential named in the request is not one of document " + request.document_number,
-                           "unknown_credential"));
+      return Fail(Errc::kPermission,
+                  "a credential named in the request is not one of document " + request.document_number,
+                  "unknown_credential");
     }
     if (it->agency != request.agency) {
-      return Fail(Reasoned(Errc::kPermission, "document " + request.document_number + " was issued by another agency",
-                           "other_agency"));
+      return Fail(Errc::kPermission, "document " + request.document_number + " was issued by another agency",
+                  "other_agency");
     }
     if (it->state != CredentialState::kRevoked) names_live = true;
   }
@@ -57,17 +52,17 @@ Result<ReplaceOutcome> Deployment::ReplaceDevice(const DeviceReplacement& reques
   for (const auto& r : all) {
     if (r.agency != request.agency) continue;
     if (r.state == CredentialState::kSuspended) {
-      return Fail(Reasoned(Errc::kState,
-                           "document " + request.document_number + " is suspended; it is not re-issued to a new device",
-                           "document_suspended"));
+      return Fail(Errc::kState,
+                  "document " + request.document_number + " is suspended; it is not re-issued to a new device",
+                  "document_suspended");
     }
     if (r.state == CredentialState::kValid) base = &r;
   }
   if (!base || !names_live) {
-    return Fail(Reasoned(Errc::kState,
-                         "none of the credentials named is live: document " + request.document_number +
-                             " has nothing to re-issue to this device",
-                         "nothing_to_replace"));
+    return Fail(Errc::kState,
+                "none of the credentials named is live: document " + request.document_number +
+                    " has nothing to re-issue to this device",
+                "nothing_to_replace");
   }
   IssueInput in;
   in.agency = request.agency;

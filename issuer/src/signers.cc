@@ -10,6 +10,7 @@
 
 #include "deployment_internal.h"
 #include "wathiq/core/file.h"
+#include "wathiq/core/json.h"
 #include "wathiq/keys/trust_list.h"
 #include "wathiq/log/entry.h"
 #include "wathiq/mdoc/mdoc.h"
@@ -23,10 +24,6 @@ namespace {
 
 constexpr const char* kTrustListSequenceMeta = "trust_list_sequence";
 constexpr size_t kMinKeyIdDigits = 16;
-
-Error Reasoned(Errc code, std::string message, std::string reason) {
-  return Error{code, std::move(message), std::move(reason)};
-}
 
 Status CheckActor(std::string_view actor) {
   if (actor.empty() || actor.size() > 256) return Fail(Errc::kInvalidArgument, "the acting staff id is 1 to 256 bytes");
@@ -74,8 +71,9 @@ std::string KeySpecText(const KeySpec& k) {
 }
 
 Result<KeySpec> ParseKeySpecText(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Fail(Errc::kMalformed, "a stored signer key spec is not JSON");
+  auto parsed = ParseJsonStrict(text, "a stored signer key spec", 64 * 1024, 4);
+  if (!parsed || !parsed->is_object()) return Fail(Errc::kMalformed, "a stored signer key spec is not a JSON object");
+  const json& j = *parsed;
   KeySpec k;
   auto get = [&](const char* name, std::string& out) {
     auto it = j.find(name);
@@ -135,8 +133,7 @@ using internal::ResolvedSigner;
 Result<std::vector<SignerInfo>> Deployment::Signers(std::string_view agency) {
   internal::Core& c = core();
   if (!agency.empty() && !c.HasAgency(agency)) {
-    return Fail(
-        internal::Reasoned(Errc::kNotFound, "this deployment has no agency " + std::string(agency), "unknown_agency"));
+    return Fail(Errc::kNotFound, "this deployment has no agency " + std::string(agency), "unknown_agency");
   }
   std::vector<SignerInfo> out;
   for (const auto& a : c.Config().agencies) {
@@ -157,8 +154,7 @@ Result<SignerInfo> Deployment::AddSigner(std::string_view agency, const KeySpec&
     if (a.id == agency) cfg = &a;
   }
   if (!cfg) {
-    return Fail(
-        internal::Reasoned(Errc::kNotFound, "this deployment has no agency " + std::string(agency), "unknown_agency"));
+    return Fail(Errc::kNotFound, "this deployment has no agency " + std::string(agency), "unknown_agency");
   }
   KeySpec spec = key;
   if (!spec.file.empty()) {
@@ -186,10 +182,10 @@ Result<SignerInfo> Deployment::AddSigner(std::string_view agency, const KeySpec&
     WQ_ASSIGN(std::vector<ResolvedSigner> known, internal::ResolveSigners(c.Reg(), a));
     for (const auto& s : known) {
       if (s.record.key_id == key_id) {
-        return Fail(internal::Reasoned(Errc::kState,
-                                       "this key is already a document signer of agency " + a.id +
-                                           (s.record.retired_at ? " (retired; a retired key never returns)" : ""),
-                                       "signer_exists"));
+        return Fail(Errc::kState,
+                    "this key is already a document signer of agency " + a.id +
+                        (s.record.retired_at ? " (retired; a retired key never returns)" : ""),
+                    "signer_exists");
       }
     }
   }
@@ -232,15 +228,14 @@ Result<RetireOutcome> Deployment::RetireSigner(std::string_view agency, std::str
     if (a.id == agency) cfg = &a;
   }
   if (!cfg) {
-    return Fail(
-        internal::Reasoned(Errc::kNotFound, "this deployment has no agency " + std::string(agency), "unknown_agency"));
+    return Fail(Errc::kNotFound, "this deployment has no agency " + std::string(agency), "unknown_agency");
   }
   std::string want(key_id);
   std::transform(want.begin(), want.end(), want.begin(),
                  [](char ch) { return static_cast<char>(ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch); });
   if (want.size() < internal::kMinKeyIdDigits || want.size() > 64 ||
       want.find_first_not_of("0123456789abcdef") != std::string::npos) {
-    return Fail(internal::Reasoned(Errc::kInvalidArgument, "a signer key id is 16 to 64 hex digits", "bad_key_id"));
+    return Fail(Errc::kInvalidArgument, "a signer key id is 16 to 64 hex digits", "bad_key_id");
   }
   WQ_ASSIGN(std::vector<ResolvedSigner> signers, internal::ResolveSigners(c.Reg(), *cfg));
   const ResolvedSigner* target = nullptr;
@@ -248,11 +243,10 @@ Result<RetireOutcome> Deployment::RetireSigner(std::string_view agency, std::str
     if (ToHex(s.record.key_id).starts_with(want)) target = &s;
   }
   if (!target) {
-    return Fail(internal::Reasoned(Errc::kNotFound, "agency " + std::string(agency) + " has no document signer " + want,
-                                   "unknown_signer"));
+    return Fail(Errc::kNotFound, "agency " + std::string(agency) + " has no document signer " + want, "unknown_signer");
   }
   if (target->record.retired_at) {
-    return Fail(internal::Reasoned(Errc::kState, "document signer " + want + " is already retired", "already_retired"));
+    return Fail(Errc::kState, "document signer " + want + " is already retired", "already_retired");
   }
   const bool compromised = reason == status::RevocationReason::kKeyCompromise;
   RetireOutcome out;
@@ -320,10 +314,10 @@ Result<TrustListRecord> Deployment::RecordTrustList(ByteView signed_trust_list, 
   const keys::TrustList& list = **loaded;
   WQ_ASSIGN(std::optional<int64_t> last, c.Reg().GetMeta(internal::kTrustListSequenceMeta));
   if (last && list.sequence() <= static_cast<uint64_t>(*last)) {
-    return Fail(internal::Reasoned(Errc::kState,
-                                   "trust list sequence " + std::to_string(list.sequence()) +
-                                       " is not above the last one recorded (" + std::to_string(*last) + ")",
-                                   "trust_list_rollback"));
+    return Fail(Errc::kState,
+                "trust list sequence " + std::to_string(list.sequence()) + " is not above the last one recorded (" +
+                    std::to_string(*last) + ")",
+                "trust_list_rollback");
   }
   TrustListRecord out;
   out.sequence = list.sequence();

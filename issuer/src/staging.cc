@@ -10,15 +10,11 @@ namespace wathiq::issuer {
 namespace internal {
 namespace {
 
-Error Reasoned(Errc code, std::string message, std::string reason) {
-  return Error{code, std::move(message), std::move(reason)};
-}
-
 Result<PickupId> ParsePickupId(std::string_view hex) {
   auto b = FromHex(hex);
   PickupId id{};
   if (!b || b->size() != id.size()) {
-    return Fail(Reasoned(Errc::kInvalidArgument, "a pickup id is 32 hex digits", "bad_pickup_id"));
+    return Fail(Errc::kInvalidArgument, "a pickup id is 32 hex digits", "bad_pickup_id");
   }
   std::copy(b->begin(), b->end(), id.begin());
   return id;
@@ -41,8 +37,7 @@ Result<StagedOutcome> StageIn(Core& core, const IssueInput& input, std::string_v
     }
     WQ_ASSIGN(std::optional<log::CredentialId> issued, core.Reg().FindIdempotencyKey(input.idempotency_key));
     if (issued) {
-      return Fail(
-          Reasoned(Errc::kState, "the idempotency key belongs to an issued credential", "duplicate_idempotency_key"));
+      return Fail(Errc::kState, "the idempotency key belongs to an issued credential", "duplicate_idempotency_key");
     }
   }
   WQ_ASSIGN(std::string number, core.Check(input, now, false));
@@ -78,11 +73,10 @@ Result<IssuedRecord> Deployment::IssueStaged(std::string_view pickup_id, const P
   WQ_ASSIGN(PickupId id, internal::ParsePickupId(pickup_id));
   WQ_ASSIGN(auto work, c.Reg().Begin());
   WQ_ASSIGN(std::optional<StagedRecord> rec, c.Reg().StagedById(id));
-  if (!rec)
-    return Fail(internal::Reasoned(Errc::kNotFound, "no record is staged under this pickup id", "unknown_pickup"));
+  if (!rec) return Fail(Errc::kNotFound, "no record is staged under this pickup id", "unknown_pickup");
   if (rec->state != StagedState::kStaged) {
-    return Fail(internal::Reasoned(
-        Errc::kState, "the staged record was " + std::string(StagedStateName(rec->state)) + " already", "not_staged"));
+    return Fail(Errc::kState, "the staged record was " + std::string(StagedStateName(rec->state)) + " already",
+                "not_staged");
   }
   IssueInput in;
   in.agency = rec->agency;
@@ -105,11 +99,10 @@ Status Deployment::CancelStaged(std::string_view pickup_id, std::string_view act
   WQ_ASSIGN(PickupId id, internal::ParsePickupId(pickup_id));
   WQ_ASSIGN(auto work, c.Reg().Begin());
   WQ_ASSIGN(std::optional<StagedRecord> rec, c.Reg().StagedById(id));
-  if (!rec)
-    return Fail(internal::Reasoned(Errc::kNotFound, "no record is staged under this pickup id", "unknown_pickup"));
+  if (!rec) return Fail(Errc::kNotFound, "no record is staged under this pickup id", "unknown_pickup");
   if (rec->state != StagedState::kStaged) {
-    return Fail(internal::Reasoned(
-        Errc::kState, "the staged record was " + std::string(StagedStateName(rec->state)) + " already", "not_staged"));
+    return Fail(Errc::kState, "the staged record was " + std::string(StagedStateName(rec->state)) + " already",
+                "not_staged");
   }
   WQ_TRY(c.Reg().CloseStaged(id, StagedState::kCancelled, std::nullopt, now));
   return work->Commit();

@@ -512,4 +512,49 @@ TEST_CASE("config refusals: overlapping prefixes, aggregation under a prefix, ba
   CHECK_FALSE(with(R"("https://S.x/agg")"));
   CHECK_FALSE(issuer::ParseDeploymentConfig("[]", "/tmp"));
   CHECK_FALSE(issuer::ParseDeploymentConfig("{", "/tmp"));
+  // Strict: a misspelt key and a repeated one are refused by name, not ignored or read last-wins.
+  auto edited = [&](const std::string& from, const std::string& to) {
+    std::string s = base;
+    s.replace(s.find("AGG"), 3, R"("https://s.x/agg")");
+    s.replace(s.find(from), from.size(), to);
+    return issuer::ParseDeploymentConfig(s, "/tmp");
+  };
+  auto typo = edited(R"("doc_types")", R"("doc_type")");
+  REQUIRE_FALSE(typo);
+  CHECK(typo.error().message.find("doc_type") != std::string::npos);
+  auto twice = edited(R"("id": "a",)", R"("id": "a", "id": "b",)");
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().message.find("id") != std::string::npos);
+  CHECK_FALSE(edited(R"({"file": "k"}, "cert": "c"})", R"({"file": "k"}, "cert": "c", "certs": "d"})"));
+  CHECK_FALSE(edited(R"("url": "https://log.x/l")", R"("url": "https://log.x/l", "key_file": "x")"));
+}
+
+TEST_CASE("batch lines are read strictly: a repeated or unknown key is refused with the line's number", "[issuer]") {
+  Fixture f;
+  PublicKey dev = *f.device->public_key();
+  std::string line = CivilBatchLine(1, dev);
+  REQUIRE(issuer::ParseBatchLine(line));
+  std::string twice = line;
+  twice.replace(twice.find(R"("agency":"paci")"), 15, R"("agency":"moi-traffic","agency":"paci")");
+  auto a = issuer::ParseBatchLine(twice);
+  REQUIRE_FALSE(a);
+  CHECK(a.error().message.find("agency") != std::string::npos);
+  std::string typo = line;
+  typo.replace(typo.find(R"("device_key")"), 12, R"("device_kye")");
+  auto b = issuer::ParseBatchLine(typo);
+  REQUIRE_FALSE(b);
+  CHECK(b.error().message.find("device_kye") != std::string::npos);
+  // In a batch: refused by number, nothing staged in its place.
+  issuer::BatchOptions bo;
+  bo.actor = "batch-3";
+  bo.now = f.now;
+  std::vector<std::pair<size_t, std::string>> refused;
+  bo.on_line = [&](const issuer::BatchLineResult& r) {
+    if (!r.result) refused.emplace_back(r.line, Reason(r.result.error()));
+  };
+  auto sum = f.dep->IssueBatch({CivilBatchLine(2, dev), typo, twice}, bo);
+  REQUIRE(sum);
+  CHECK(sum->issued == 1);
+  CHECK(sum->staged == 0);
+  CHECK(refused == std::vector<std::pair<size_t, std::string>>{{2, "bad_line"}, {3, "bad_line"}});
 }

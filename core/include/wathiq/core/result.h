@@ -70,6 +70,10 @@ inline tl::unexpected<Error> Fail(Errc code, std::string message) {
   return tl::unexpected<Error>(Error{code, std::move(message)});
 }
 inline tl::unexpected<Error> Fail(Error e) { return tl::unexpected<Error>(std::move(e)); }
+// A failure with a stable machine-readable reason (Error::reason).
+inline tl::unexpected<Error> Fail(Errc code, std::string message, std::string reason) {
+  return tl::unexpected<Error>(Error(code, std::move(message), std::move(reason)));
+}
 inline Status Ok() { return {}; }
 
 // Prepends context to an error as it travels up: "issuerAuth: " + inner message.
