@@ -357,7 +357,8 @@ class Deployment {
 // One batch line: {"agency", "doc_type", "claims": {...}, "device_key"?: base64 SPKI DER,
 // "document_number"?, "valid_days"?, "only"?, "idempotency_key"?}. A line without a device_key is staged
 // (Deployment::Stage), not issued. Without an idempotency_key the key is
-// "line:" + hex SHA-256 of the line's bytes, so the same file re-run maps to the same keys.
+// "line:" + hex SHA-256 of the line's bytes, so the same file re-run maps to the same keys. Read strictly
+// (core/json.h): a repeated key, or a key not listed here, refuses the line.
 Result<IssueInput> ParseBatchLine(std::string_view line);
 
 // keys::StatusUriPath as a string: where a published https URI lands under a folder, <dir>/<host>/<path>.
