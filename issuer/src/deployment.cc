@@ -1306,8 +1306,15 @@ Result<PublishReport> Deployment::Publish(const PublishOptions& o) {
   uint64_t old = files_meta ? static_cast<uint64_t>(*files_meta) : 0;
   if (old > rep.checkpoint_size) old = 0;
   uint64_t first = old / log::kTileWidth * log::kTileWidth;
-  WQ_ASSIGN(std::vector<Bytes> entries, d.reg->LogEntries(first, rep.checkpoint_size));
-  WQ_TRY(log::WriteEntryBundles(o.audit_dir, entries, old, rep.checkpoint_size));
+  // The new entries' bundles, a window of 65,536 entries at a time (window edges are bundle edges, so the
+  // files are those of one call): a first publication at national scale would otherwise hold every entry
+  // of the log in memory at once (about 1 GiB at 5,000,000).
+  constexpr uint64_t kBundleWindow = 256 * log::kTileWidth;
+  for (uint64_t from = first; from < rep.checkpoint_size; from += kBundleWindow) {
+    uint64_t to = std::min<uint64_t>(rep.checkpoint_size, from + kBundleWindow);
+    WQ_ASSIGN(std::vector<Bytes> entries, d.reg->LogEntries(from, to));
+    WQ_TRY(log::WriteEntryBundles(o.audit_dir, entries, std::max(old, from), to));
+  }
   WQ_TRY(log::WriteFileAtomic(fs::path(o.audit_dir) / "checkpoints" / std::to_string(rep.reflected_size),
                               AsBytes(note_s)));
   WQ_TRY(log::WriteFileAtomic(fs::path(o.audit_dir) / "checkpoints" / std::to_string(rep.checkpoint_size),

@@ -1,5 +1,7 @@
 // C2SP tlog-tiles: paths, tile contents, atomic files, and proofs served from the tiles alone.
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "test_util.h"
@@ -89,6 +91,38 @@ TEST_CASE("hash tiles and entry bundles round-trip and refuse bad shapes", "[log
   CHECK_FALSE(ParseHashTile(Bytes(32 * 5 + 1, 0), 5));
   CHECK_FALSE(ParseHashTile(Bytes(32 * 4, 0), 5));
   CHECK_FALSE(ParseHashTile(Bytes{}, 0));
+}
+
+TEST_CASE("entry bundles written in bundle-aligned windows are the files of one call", "[log][tiles]") {
+  // The issuer's publication writes a large log's bundles a window at a time (bounded memory); the windows
+  // must compose, including a first window that starts inside a partial bundle.
+  test::TempDir dir("bundles");
+  std::vector<Bytes> all;
+  for (uint64_t i = 0; i < 3 * kTileWidth + 100; ++i) all.push_back(Entry(i));
+  auto files = [](const std::filesystem::path& root) {
+    std::map<std::string, Bytes> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+      if (e.is_regular_file())
+        out[std::filesystem::relative(e.path(), root).string()] = *ReadFileBounded(e.path(), 1 << 20);
+    }
+    return out;
+  };
+  for (uint64_t old : {0ull, 100ull, 256ull, 300ull}) {
+    INFO(old);
+    uint64_t size = all.size();
+    uint64_t first = old / kTileWidth * kTileWidth;
+    auto once = dir.path() / ("once-" + std::to_string(old));
+    auto windows = dir.path() / ("windows-" + std::to_string(old));
+    REQUIRE(WriteEntryBundles(once, std::span<const Bytes>(all).subspan(first), old, size));
+    for (uint64_t from = first; from < size; from += kTileWidth) {
+      uint64_t to = std::min<uint64_t>(size, from + kTileWidth);
+      REQUIRE(
+          WriteEntryBundles(windows, std::span<const Bytes>(all).subspan(from, to - from), std::max(old, from), to));
+    }
+    auto a = files(once);
+    CHECK(a.size() == 4 - first / kTileWidth);
+    CHECK(a == files(windows));
+  }
 }
 
 TEST_CASE("tiles written as the tree grows serve the same roots and proofs as memory", "[log][tiles]") {
