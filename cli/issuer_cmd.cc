@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include "wathiq/core/text.h"
@@ -129,18 +130,46 @@ struct BatchOpts {
   bool quiet = false;
 };
 
+constexpr size_t kMaxLine = 1u << 20;  // issuer::ParseBatchLine's limit
+
+// The next line, without its newline, like std::getline; false at the end of the input. A line longer than
+// max_bytes keeps only its first max_bytes + 1 bytes (so it is refused as too long, by its number) and the
+// rest of it is skipped, never held.
+bool ReadBoundedLine(std::istream& in, std::string& line, size_t max_bytes) {
+  line.resize(max_bytes + 2);
+  in.getline(line.data(), static_cast<std::streamsize>(max_bytes + 2));
+  auto got = static_cast<size_t>(in.gcount());
+  if (in.bad()) return false;
+  if (in.fail() && !in.eof()) {  // max_bytes + 1 bytes and no newline yet
+    in.clear();
+    line.resize(max_bytes + 1);
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    return true;
+  }
+  if (got == 0 && in.eof()) {
+    line.clear();
+    return false;
+  }
+  if (!in.eof()) --got;  // the newline was taken from the input but not stored
+  line.resize(got);
+  in.clear(in.eof() ? std::ios::eofbit : std::ios::goodbit);
+  return true;
+}
+
 Status RunBatch(const Ctx& ctx, const BatchOpts& o) {
   std::ifstream in(o.input, std::ios::binary);
   if (!in) return Fail(Errc::kNotFound, "cannot read " + o.input);
   // Lines are counted first (for the progress bar), then read in slices, so a national batch never sits in
   // memory whole.
+  // Neither pass holds more than 1 MiB of a line: a hostile file with one endless line is refused by number,
+  // not read whole into memory.
   size_t total_lines = 0;
-  {
-    std::string skip;
-    while (std::getline(in, skip)) ++total_lines;
-    in.clear();
-    in.seekg(0);
+  while (in.peek() != std::char_traits<char>::eof()) {
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    ++total_lines;
   }
+  in.clear();
+  in.seekg(0);
   WQ_ASSIGN(Opened opened, OpenDeployment(o.dep));
   bool progress = !o.quiet && !ctx.json_out && ::isatty(STDERR_FILENO);
   json refusals = json::array();
@@ -183,10 +212,7 @@ Status RunBatch(const Ctx& ctx, const BatchOpts& o) {
   bool more = true;
   while (more) {
     lines.clear();
-    while (lines.size() < kSlice && (more = static_cast<bool>(std::getline(in, line)))) {
-      if (line.size() > (1u << 20)) line.resize((1u << 20) + 1);  // refused as too long, by number
-      lines.push_back(std::move(line));
-    }
+    while (lines.size() < kSlice && (more = ReadBoundedLine(in, line, kMaxLine))) lines.push_back(std::move(line));
     if (lines.empty()) break;
     bo.first_line = next_line;
     next_line += lines.size();

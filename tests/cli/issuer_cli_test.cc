@@ -181,6 +181,31 @@ TEST_CASE("CLI issuer batch: bad lines by number, a summary, a re-run issues no 
   CHECK(j2["already_issued"] == 59);
 }
 
+TEST_CASE("CLI issuer batch: an endless line is refused by number, and the lines after it are issued",
+          "[cli][issuer]") {
+  CliDeployment c;
+  auto device = GenerateSoftwareSigner(Alg::kES256);
+  REQUIRE(device);
+  PublicKey dev = *(*device)->public_key();
+  {
+    std::ofstream f(c.tmp.at("batch.jsonl"));
+    f << CivilBatchLine(0, dev) << "\n";
+    f << std::string(3u << 20, 'x') << "\n";  // 3 MiB: more than a line may hold
+    f << CivilBatchLine(1, dev) << "\n";
+    f << std::string((1u << 20) + 1, 'y') << "\n";  // one byte over, exactly
+    f << CivilBatchLine(2, dev);                    // the last line, without a newline
+  }
+  auto r = RunCli("issuer --json batch" + c.d + " --actor batch-4 --input " + c.tmp.at("batch.jsonl"));
+  INFO(r.text.substr(0, 2000));
+  CHECK(r.rc == 1);
+  auto j = JsonOf(r);
+  CHECK(j["issued"] == 3);
+  REQUIRE(j["refusals"].size() == 2);
+  CHECK(j["refusals"][0]["line"] == 2);
+  CHECK(j["refusals"][1]["line"] == 4);
+  CHECK(j["refusals"][0]["message"].get<std::string>().find("1 MiB") != std::string::npos);
+}
+
 TEST_CASE(
     "CLI issuer batch killed with SIGKILL at random points: re-runs issue everyone once, the log stays consistent",
     "[cli][issuer][crash]") {
